@@ -1,0 +1,284 @@
+// autoconv/eigen.hpp: adapters from Eigen tensors, tensor maps, matrices and
+// arrays to the core's views. No copies of data-backed operands: a pointer, the
+// shape and the strides are passed on. The only header that includes Eigen.
+#pragma once
+
+#include <Eigen/Core>
+#include <unsupported/Eigen/CXX11/Tensor>
+
+#include <autoconv/plan.hpp>
+
+namespace autoconv {
+
+namespace detail {
+
+template <class X, class = void>
+struct has_data : std::false_type {};
+template <class X>
+struct has_data<X, std::void_t<decltype(std::declval<X&>().data())>> : std::true_type {};
+
+template <class X>
+inline constexpr bool is_eigen_tensor_v = std::is_base_of_v<Eigen::TensorBase<X, Eigen::ReadOnlyAccessors>, X>;
+template <class X>
+inline constexpr bool is_eigen_dense_v = std::is_base_of_v<Eigen::DenseBase<X>, X>;
+
+template <class X>
+using scalar_of_t = std::remove_const_t<typename Eigen::internal::traits<X>::Scalar>;
+
+template <class X, class = void>
+struct operand_traits {
+  static constexpr bool value = false;
+};
+
+// Tensors, tensor maps, fixed-size tensors and tensor expressions (evaluated once).
+template <class X>
+struct operand_traits<X, std::enable_if_t<is_eigen_tensor_v<X>>> {
+  static constexpr bool value = true;
+  static constexpr int rank = Eigen::internal::traits<X>::NumDimensions;
+  static constexpr int layout = static_cast<int>(Eigen::internal::traits<X>::Layout);
+  using scalar = scalar_of_t<X>;
+  using index = typename Eigen::internal::traits<X>::Index;
+  using result = Eigen::Tensor<scalar, rank, layout, index>;
+  static constexpr bool direct = has_data<const X>::value;
+
+  template <class P>
+  static View<P> view(P* data, const Eigen::DSizes<index, rank>& d) {
+    Shape shape, strides;
+    shape = Shape(d);
+    strides = shape;
+    index_t s = 1;
+    for (int i = 0; i < rank; ++i) {
+      const int a = layout == Eigen::RowMajor ? rank - 1 - i : i;
+      strides[a] = s;
+      s *= shape[a];
+    }
+    return View<P>(data, shape, strides);
+  }
+  static result allocate(const Shape& s) {
+    Eigen::DSizes<index, rank> d;
+    for (int a = 0; a < rank; ++a) d[a] = static_cast<index>(s[a]);
+    return result(d);
+  }
+};
+
+// Matrix, Array, Map, Block, Ref and their expressions: 2-D, element (i, j) at (row, col).
+template <class X>
+struct operand_traits<X, std::enable_if_t<is_eigen_dense_v<X>>> {
+  static constexpr bool value = true;
+  static constexpr int rank = 2;
+  using scalar = scalar_of_t<X>;
+  static constexpr int order = X::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor;
+  using result = std::conditional_t<std::is_base_of_v<Eigen::ArrayBase<X>, X>,
+                                    Eigen::Array<scalar, Eigen::Dynamic, Eigen::Dynamic, order>,
+                                    Eigen::Matrix<scalar, Eigen::Dynamic, Eigen::Dynamic, order>>;
+  static constexpr bool direct = (Eigen::internal::traits<X>::Flags & Eigen::DirectAccessBit) != 0;
+
+  template <class D, class P>
+  static View<P> view(P* data, const D& x) {
+    const index_t inner = x.innerStride(), outer = x.outerStride();
+    return View<P>(data, Shape{x.rows(), x.cols()}, X::IsRowMajor ? Shape{outer, inner} : Shape{inner, outer});
+  }
+  static result allocate(const Shape& s) { return result(s[0], s[1]); }
+};
+
+template <class X>
+inline constexpr bool is_operand_v = operand_traits<std::decay_t<X>>::value;
+
+// A read-only view of an Eigen operand; expressions without storage are evaluated
+// into `holder` first.
+template <class X, class Tr = operand_traits<X>, bool Direct = Tr::direct>
+struct Operand;
+template <class X, class Tr>
+struct Operand<X, Tr, true> {
+  View<const typename Tr::scalar> view;
+  explicit Operand(const X& x) {
+    if constexpr (is_eigen_tensor_v<X>)
+      view = Tr::template view<const typename Tr::scalar>(x.data(), x.dimensions());
+    else
+      view = Tr::template view<X, const typename Tr::scalar>(x.data(), x);
+  }
+};
+template <class X, class Tr>
+struct Operand<X, Tr, false> {
+  typename Tr::result holder;
+  View<const typename Tr::scalar> view;
+  explicit Operand(const X& x) : holder(x), view(Operand<typename Tr::result>(holder).view) {}
+};
+
+// Kernel operand of scalar type S: a real kernel on complex data is converted (kernels are small).
+template <class S, class K>
+struct KernelOperand {
+  using Tr = operand_traits<K>;
+  using KS = typename Tr::scalar;
+  static_assert(std::is_same_v<KS, S> || std::is_same_v<std::complex<KS>, S>,
+                "autoconv: the kernel's scalar type must be the input's, or its real type for complex input");
+  Operand<K> op;
+  std::vector<S> converted;
+  View<const S> view;
+  explicit KernelOperand(const K& k) : op(k) {
+    if constexpr (std::is_same_v<KS, S>) {
+      view = op.view;
+    } else {
+      // Copy into C order as complex values.
+      const View<const KS>& v = op.view;
+      std::size_t n = 1;
+      for (index_t e : v.shape()) n *= static_cast<std::size_t>(e);
+      converted.resize(n);
+      std::array<index_t, max_rank> m{};
+      for (std::size_t t = 0; t < n; ++t) {
+        index_t off = 0;
+        for (int a = 0; a < v.rank(); ++a) off += m[static_cast<std::size_t>(a)] * v.stride(a);
+        converted[t] = S(v.data()[off]);
+        for (int a = v.rank() - 1; a >= 0; --a) {
+          if (++m[static_cast<std::size_t>(a)] < v.extent(a)) break;
+          m[static_cast<std::size_t>(a)] = 0;
+        }
+      }
+      view = View<const S>(converted.data(), v.shape());
+    }
+  }
+};
+
+template <class X, class K>
+inline constexpr bool is_call_v = is_operand_v<X> && is_operand_v<K>;
+
+template <class X, class K>
+void check_ranks() {
+  static_assert(operand_traits<X>::rank == operand_traits<K>::rank,
+                "autoconv: the kernel must have the same rank as the input");
+}
+
+// Writable view of an output operand (Tensor, TensorMap, Matrix, Map, Block...).
+template <class Out>
+auto output_view(Out& out) {
+  using Tr = operand_traits<std::remove_const_t<Out>>;
+  static_assert(Tr::direct, "autoconv: the output must have storage (a Tensor, TensorMap, Matrix or Map)");
+  using S = typename Tr::scalar;
+  if constexpr (is_eigen_tensor_v<std::remove_const_t<Out>>)
+    return Tr::template view<S>(out.data(), out.dimensions());
+  else
+    return Tr::template view<std::remove_const_t<Out>, S>(out.data(), out);
+}
+
+// The one allocating driver: plan (validates), allocate, execute.
+template <class X, class K, class... Spec>
+typename operand_traits<X>::result call(Operation op, const X& x, const K& k, const Options& opt,
+                                        const Spec&... spec) {
+  check_ranks<X, K>();
+  using S = typename operand_traits<X>::scalar;
+  Operand<X> xo(x);
+  KernelOperand<S, K> ko(k);
+  Plan<S> plan(op, xo.view.shape(), ko.view, spec..., opt);
+  auto out = operand_traits<X>::allocate(plan.output_shape());
+  plan.execute(xo.view, output_view(out));
+  return out;
+}
+
+// The one driver writing into a caller's output.
+template <class X, class K, class Out, class... Spec>
+void call_into(Operation op, const X& x, const K& k, Out& out, const Options& opt, const Spec&... spec) {
+  check_ranks<X, K>();
+  using S = typename operand_traits<X>::scalar;
+  static_assert(std::is_same_v<typename operand_traits<std::remove_const_t<Out>>::scalar, S>,
+                "autoconv: the output's scalar type must be the input's");
+  Operand<X> xo(x);
+  KernelOperand<S, K> ko(k);
+  Plan<S>(op, xo.view.shape(), ko.view, spec..., opt).execute(xo.view, output_view(out));
+}
+
+template <class Out>
+inline constexpr bool is_output_v = is_operand_v<std::remove_reference_t<Out>>;
+
+}  // namespace detail
+
+/// A read-only View of an Eigen Tensor, TensorMap, Matrix, Array, Map or Block (no copy).
+template <class X, class = std::enable_if_t<detail::is_operand_v<X> && detail::operand_traits<X>::direct>>
+View<const detail::scalar_of_t<X>> as_view(const X& x) {
+  return detail::Operand<X>(x).view;
+}
+
+/// A writable View of an Eigen Tensor, TensorMap, Matrix, Array, Map or Block (no copy).
+template <class X, class = std::enable_if_t<detail::is_operand_v<X> && detail::operand_traits<X>::direct>>
+View<detail::scalar_of_t<X>> as_mutable_view(X& x) {
+  return detail::output_view(x);
+}
+
+/// scipy.signal.convolve(x, k, mode): a new Tensor (or Matrix/Array) of x's type, rank and layout.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve(const X& x, const K& k, Mode mode, const Options& options = {}) {
+  return detail::call(Operation::Convolve, x, k, options, mode);
+}
+/// Signal style with a border: scipy.signal.convolve2d(x, k, mode, boundary=...), any rank.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve(const X& x, const K& k, Mode mode, const Border& border, const Options& options = {}) {
+  return detail::call(Operation::Convolve, x, k, options, mode, border);
+}
+/// Image style: scipy.ndimage.convolve(x, k, mode=border.boundary, cval, origin); shape of x.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve(const X& x, const K& k, const Border& border, const Options& options = {}) {
+  return detail::call(Operation::Convolve, x, k, options, border);
+}
+/// scipy.signal.correlate(x, k, mode) (complex kernels conjugated).
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto correlate(const X& x, const K& k, Mode mode, const Options& options = {}) {
+  return detail::call(Operation::Correlate, x, k, options, mode);
+}
+/// Signal-style correlate with a border: convolve with k flipped on every axis and conjugated.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto correlate(const X& x, const K& k, Mode mode, const Border& border, const Options& options = {}) {
+  return detail::call(Operation::Correlate, x, k, options, mode, border);
+}
+/// Image style: scipy.ndimage.correlate(x, k, mode=border.boundary, cval, origin); shape of x.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto correlate(const X& x, const K& k, const Border& border, const Options& options = {}) {
+  return detail::call(Operation::Correlate, x, k, options, border);
+}
+
+/// convolve(x, k, mode) into a caller's Tensor/TensorMap/Matrix of the result's shape; allocates nothing.
+template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
+void convolve(const X& x, const K& k, Mode mode, Out&& out, const Options& options = {}) {
+  detail::call_into(Operation::Convolve, x, k, out, options, mode);
+}
+/// convolve(x, k, mode, border) into a caller's output.
+template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
+void convolve(const X& x, const K& k, Mode mode, const Border& border, Out&& out, const Options& options = {}) {
+  detail::call_into(Operation::Convolve, x, k, out, options, mode, border);
+}
+/// convolve(x, k, border) (image style) into a caller's output of x's shape.
+template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
+void convolve(const X& x, const K& k, const Border& border, Out&& out, const Options& options = {}) {
+  detail::call_into(Operation::Convolve, x, k, out, options, border);
+}
+/// correlate(x, k, mode) into a caller's output.
+template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
+void correlate(const X& x, const K& k, Mode mode, Out&& out, const Options& options = {}) {
+  detail::call_into(Operation::Correlate, x, k, out, options, mode);
+}
+/// correlate(x, k, mode, border) into a caller's output.
+template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
+void correlate(const X& x, const K& k, Mode mode, const Border& border, Out&& out, const Options& options = {}) {
+  detail::call_into(Operation::Correlate, x, k, out, options, mode, border);
+}
+/// correlate(x, k, border) (image style) into a caller's output of x's shape.
+template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
+void correlate(const X& x, const K& k, const Border& border, Out&& out, const Options& options = {}) {
+  detail::call_into(Operation::Correlate, x, k, out, options, border);
+}
+
+/// Runs a Plan on an Eigen input into a new Tensor/Matrix of the input's type and layout.
+template <class T, class X, class = std::enable_if_t<detail::is_operand_v<X>>>
+auto execute(const Plan<T>& plan, const X& x) {
+  detail::Operand<X> xo(x);
+  auto out = detail::operand_traits<X>::allocate(plan.output_shape());
+  plan.execute(xo.view, detail::output_view(out));
+  return out;
+}
+
+/// Runs a Plan on an Eigen input into a caller's output; allocates nothing in steady state.
+template <class T, class X, class Out, class = std::enable_if_t<detail::is_operand_v<X> && detail::is_output_v<Out>>>
+void execute(const Plan<T>& plan, const X& x, Out&& out) {
+  detail::Operand<X> xo(x);
+  plan.execute(xo.view, detail::output_view(out));
+}
+
+}  // namespace autoconv

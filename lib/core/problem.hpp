@@ -1,0 +1,85 @@
+// lib/core/problem.hpp: every public call form (signal style, signal style with a
+// border, image style; convolve or correlate) reduced to one normalised problem
+// that every engine solves:
+//
+//     out[i] = sum_m kc[m] * x_ext[i + start - (M-1) + m]      (per axis, m in [0, M))
+//
+// where x_ext is the input extended beyond its edges by `ext`, and kc is the
+// kernel in "correlation order": the user's kernel reversed on every axis for
+// convolve, conjugated for correlate. Boundaries are therefore padding followed by
+// a 'valid' correlation, which is what ARCHITECTURE.md asks of every engine.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include <autoconv/types.hpp>
+
+namespace autoconv::detail {
+
+/// How x_ext is defined outside [0, N) on every axis.
+enum class Ext { Zero, Reflect, Mirror, Nearest, Wrap, Constant };
+
+struct Problem {
+  Operation op = Operation::Convolve;
+  Shape input;   // N per axis
+  Shape kernel;  // M per axis
+  Shape output;  // L per axis
+  /// Per axis: output i reads x_ext at i + start[d] - m for the user's convolve order m,
+  /// i.e. window [i + start - (M-1), i + start] in x_ext coordinates.
+  std::array<index_t, max_rank> start{};
+  Ext ext = Ext::Zero;
+  double cval = 0.0;  // value outside for Ext::Constant (Ext::Zero uses 0)
+
+  int rank() const { return input.rank(); }
+  /// "autoconv::convolve" or "autoconv::correlate", for messages.
+  const char* api_name() const;
+};
+
+/// Name used in error messages.
+const char* api_name(Operation op);
+
+/// Signal style (scipy.signal.convolve/correlate).
+Problem make_problem(Operation op, const Shape& input, const Shape& kernel, Mode mode);
+/// Signal style with a border (convolve2d's boundary=, any rank).
+Problem make_problem(Operation op, const Shape& input, const Shape& kernel, Mode mode, const Border& border);
+/// Image style (scipy.ndimage.convolve/correlate).
+Problem make_problem(Operation op, const Shape& input, const Shape& kernel, const Border& border);
+
+/// Number of elements of `s`; throws autoconv::error naming `what` if the product
+/// (or its size in bytes for `elem_bytes` > 0) overflows std::size_t.
+std::size_t checked_size(const Shape& s, const char* api, const char* what, std::size_t elem_bytes = 0);
+
+/// Index in [0, n) that x_ext position p reads, or -1 when it is the constant/zero value.
+/// Positions far outside use the extension's period, so kernels larger than the
+/// input work under every boundary.
+inline index_t extend_index(index_t p, index_t n, Ext ext) {
+  if (p >= 0 && p < n) return p;
+  switch (ext) {
+    case Ext::Zero:
+    case Ext::Constant:
+      return -1;
+    case Ext::Nearest:
+      return p < 0 ? 0 : n - 1;
+    case Ext::Wrap: {
+      index_t r = p % n;
+      return r < 0 ? r + n : r;
+    }
+    case Ext::Reflect: {  // d c b a | a b c d | d c b a, period 2n
+      const index_t period = 2 * n;
+      index_t r = p % period;
+      if (r < 0) r += period;
+      return r < n ? r : period - 1 - r;
+    }
+    case Ext::Mirror: {  // d c b | a b c d | c b a, period 2n-2
+      if (n == 1) return 0;
+      const index_t period = 2 * n - 2;
+      index_t r = p % period;
+      if (r < 0) r += period;
+      return r < n ? r : period - r;
+    }
+  }
+  return -1;
+}
+
+}  // namespace autoconv::detail

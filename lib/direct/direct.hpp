@@ -1,0 +1,69 @@
+// lib/direct/direct.hpp: the direct-summation engine (one templated source,
+// explicitly instantiated for the four value types in direct.cpp).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <autoconv/view.hpp>
+
+#include "core/problem.hpp"
+
+namespace autoconv::detail {
+
+template <class T>
+struct real_of {
+  using type = T;
+};
+template <class R>
+struct real_of<std::complex<R>> {
+  using type = R;
+};
+template <class T>
+using real_t = typename real_of<T>::type;
+template <class T>
+inline constexpr bool is_complex_v = !std::is_same_v<T, real_t<T>>;
+
+/// Direct summation: out[i] = sum_m kc[m] x_ext[i + start - (M-1) + m].
+///
+/// How it is fast: axes are reordered so the output's most contiguous axis is
+/// innermost; the output is cut into slabs along the outermost axis; for each slab
+/// the border-extended input it reads is copied once into a contiguous buffer (so
+/// the inner loop has no branches and no border cases); then each output row is
+/// computed in register blocks of up to 8 SIMD vectors, looping over a flat list
+/// of (buffer offset, weight) taps. Complex data is split into real and imaginary
+/// planes in the buffer, so the same real micro-kernel serves all four types:
+/// a complex tap is two real taps per output plane.
+template <class T>
+class DirectEngine {
+ public:
+  using R = real_t<T>;
+  /// `kc`: the kernel in correlation order (see problem.hpp), C order over the problem's axes.
+  DirectEngine(const Problem& pb, std::vector<T> kc);
+  ~DirectEngine();
+
+  /// Computes the whole output. Shapes were checked by the caller.
+  void run(View<const T> in, View<T> out, int threads) const;
+
+  struct Layout;
+
+ private:
+  const Layout& layout_for(const View<T>& out) const;
+  std::vector<R>* acquire(std::size_t elems) const;
+  void release(std::vector<R>* buf) const;
+
+  Problem pb_;
+  std::vector<T> kc_;
+  bool real_weights_ = true;  // complex T whose kernel has no imaginary part: half the taps
+  mutable std::mutex mu_;
+  mutable std::vector<std::unique_ptr<Layout>> layouts_;       // one per axis order seen
+  mutable std::vector<std::unique_ptr<std::vector<R>>> pool_;  // idle slab buffers
+};
+
+extern template class DirectEngine<float>;
+extern template class DirectEngine<double>;
+extern template class DirectEngine<std::complex<float>>;
+extern template class DirectEngine<std::complex<double>>;
+
+}  // namespace autoconv::detail

@@ -1,0 +1,53 @@
+// lib/parallel/slices.hpp: the one slice driver. Engines cut their work into
+// independent slices (slabs of output along an outer axis) and hand a functor to
+// for_each_slice; only this file opens OpenMP parallel regions.
+#pragma once
+
+#include <cstddef>
+
+#include <autoconv/types.hpp>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace autoconv::detail {
+
+/// Below this many multiply-adds a call stays on the calling thread: forking an
+/// OpenMP team costs ~5-20 us here and MACHINE_NOTES.md measured threading to lose
+/// below ~0.5 ms of work; 2e6 multiply-adds is ~0.1-0.3 ms on one core.
+inline constexpr double min_work_per_thread = 2.0e6;
+
+/// Threads a call may use: `requested` (0 = OpenMP default), 1 inside an enclosing
+/// parallel region (no oversubscription), never more than `slices`, and only as
+/// many as `work` multiply-adds justify.
+inline int resolve_threads(int requested, index_t slices, double work) {
+  int t = requested;
+#ifdef _OPENMP
+  if (t <= 0) t = omp_get_max_threads();
+  if (omp_in_parallel()) t = 1;
+#else
+  t = 1;
+#endif
+  if (static_cast<index_t>(t) > slices) t = static_cast<int>(slices);
+  const double by_work = work / min_work_per_thread;
+  if (by_work < t) t = by_work < 1 ? 1 : static_cast<int>(by_work);
+  return t < 1 ? 1 : t;
+}
+
+/// Calls fn(slice, worker) for every slice in [0, n), on `threads` workers
+/// (worker in [0, threads)). Slices are handed out dynamically; the result of a
+/// slice must not depend on which worker runs it. fn must not throw.
+template <class Fn>
+void for_each_slice(index_t n, int threads, Fn&& fn) {
+#ifdef _OPENMP
+  if (threads > 1 && n > 1) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (index_t s = 0; s < n; ++s) fn(s, omp_get_thread_num());
+    return;
+  }
+#endif
+  for (index_t s = 0; s < n; ++s) fn(s, 0);
+}
+
+}  // namespace autoconv::detail
