@@ -1,0 +1,2 @@
+#include "common.hpp"
+TEST_CASE("placeholder") { CHECK(true); }
