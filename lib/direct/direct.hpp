@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include <autoconv/view.hpp>
@@ -48,17 +49,31 @@ class DirectEngine {
 
   struct Layout;
 
+  /// A 64-byte-aligned scratch buffer (slab copies are read with full-vector loads).
+  struct Buffer {
+    struct Free {
+      void operator()(R* p) const { ::operator delete[](p, std::align_val_t(64)); }
+    };
+    std::unique_ptr<R[], Free> data;
+    std::size_t size = 0;
+    void reserve(std::size_t n) {
+      if (n <= size) return;
+      data.reset(static_cast<R*>(::operator new[](n * sizeof(R), std::align_val_t(64))));
+      size = n;
+    }
+  };
+
  private:
   const Layout& layout_for(const View<T>& out) const;
-  std::vector<R>* acquire(std::size_t elems) const;
-  void release(std::vector<R>* buf) const;
+  Buffer* acquire(std::size_t elems) const;
+  void release(Buffer* buf) const;
 
   Problem pb_;
   std::vector<T> kc_;
   bool real_weights_ = true;  // complex T whose kernel has no imaginary part: half the taps
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Layout>> layouts_;       // one per axis order seen
-  mutable std::vector<std::unique_ptr<std::vector<R>>> pool_;  // idle slab buffers
+  mutable std::vector<std::unique_ptr<Buffer>> pool_;  // idle slab buffers
 };
 
 extern template class DirectEngine<float>;

@@ -17,7 +17,9 @@ if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" >&2
 fi
 # The target is named by its path: ninja knows it as scripts/bench/bench_direct.
-if ! ninja -C "$build" -t targets all 2>/dev/null | grep -q '^scripts/bench/bench_direct:'; then
+# (Listing to a variable first: grep -q closing the pipe early would fail under pipefail.)
+targets=$(ninja -C "$build" -t targets all 2>/dev/null || true)
+if ! grep -q '^scripts/bench/bench_direct:' <<<"$targets"; then
   echo "run_bench_direct.sh: $build has no bench_direct target; enable it with: meson configure $build -Dbenchmarks=true" >&2
   exit 1
 fi
