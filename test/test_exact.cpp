@@ -224,6 +224,11 @@ TEST_CASE_TEMPLATE("larger problems exercise the blocked kernels and slab edges"
       Array<T> out(ref.shape);
       call_view<T>(s, x.view(), k.view(), out.view());
       CHECK_MESSAGE(max_abs_diff<T>(out.view(), ref) <= error_bound(x, k, s.border.cval), describe(s, p.x, p.k));
+      Strided<T> sx(p.x), so(ref.shape);  // gaps and a negative stride: the gathering fill paths
+      sx.set(x);
+      call_view<T>(s, sx.view, k.view(), so.view);
+      CHECK_MESSAGE(max_abs_diff<T>(so.view, ref) <= error_bound(x, k, s.border.cval), describe(s, p.x, p.k),
+                    " (strided)");
     }
   }
 }
