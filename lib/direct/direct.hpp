@@ -2,6 +2,7 @@
 // explicitly instantiated for the four value types in direct.cpp).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -56,6 +57,7 @@ class DirectEngine {
     };
     std::unique_ptr<R[], Free> data;
     std::size_t size = 0;
+    std::vector<unsigned char> full_rows;  // per buffer row: copied whole (1) or edges only (0)
     void reserve(std::size_t n) {
       if (n <= size) return;
       data.reset(static_cast<R*>(::operator new[](n * sizeof(R), std::align_val_t(64))));
@@ -64,7 +66,14 @@ class DirectEngine {
   };
 
  private:
+  struct DirectCols {
+    bool blocked = false;     // register-blocked row groups (real data, unit-stride output rows)
+    index_t jl = 0, jr = 0;   // columns [jl, jr) of interior groups read straight from the input
+  };
   const Layout& layout_for(const View<T>& out) const;
+  void slab_2d_up(const Layout& l, index_t a, index_t b, const T* in, const std::array<index_t, max_rank>& is, T* out,
+                  const std::array<index_t, max_rank>& os, Buffer& buf, const DirectCols& dc, const index_t* ko_in,
+                  R cval, bool stream) const;
   Buffer* acquire(std::size_t elems) const;
   void release(Buffer* buf) const;
 
