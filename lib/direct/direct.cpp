@@ -323,15 +323,17 @@ void fill_lanes(R* buf, const R* in, index_t is, index_t n, index_t p_first, ind
       const index_t p = p_first + l * seg + qb;
       if (is == 1 && p >= 0 && p + L <= n) {
         r[l] = load(in + p);
-      } else {
+      } else {  // near an edge or strided: element by element, through memory
+        alignas(64) R tmp[L];
         for (int c = 0; c < L; ++c) {
           const index_t idx = extend_index(p + c, n, ext);
-          r[l][c] = idx < 0 ? cval : in[idx * is];
+          tmp[c] = idx < 0 ? cval : in[idx * is];
         }
+        r[l] = load(tmp);
       }
     }
     transpose<1, R>(r);
-    for (int c = 0; c < L; ++c) std::memcpy(buf + (qb + c) * L, &r[c], sizeof(r[c]));
+    for (int c = 0; c < L; ++c) store(buf + (qb + c) * L, r[c], false);
   }
 }
 
@@ -354,7 +356,7 @@ void compute_lanes(const R* buf, const R* w, index_t M, index_t seg, index_t a, 
     for (int l = 0; l < L; ++l) {
       const index_t pos = a + l * seg + i;
       if (os == 1 && pos + L <= b) {
-        std::memcpy(out + pos, &acc[l], sizeof(acc[l]));
+        store(out + pos, acc[l], false);
       } else {
         for (int c = 0; c < L && pos + c < b; ++c) out[(pos + c) * os] = acc[l][c];
       }
