@@ -211,7 +211,8 @@ TEST_CASE_TEMPLATE("larger problems exercise the blocked kernels and slab edges"
     Shape x, k;
   };
   for (const P& p : {P{Shape{37, 150}, Shape{5, 7}}, P{Shape{9, 21, 70}, Shape{3, 4, 5}}, P{Shape{70001}, Shape{31}},
-                     P{Shape{6, 5, 9, 67}, Shape{2, 3, 1, 4}}}) {
+                     P{Shape{6, 5, 9, 67}, Shape{2, 3, 1, 4}}, P{Shape{41, 100}, Shape{3, 3}},
+                     P{Shape{11, 13, 90}, Shape{3, 3, 3}}}) {
     const auto x = random_array<T>(p.x, rng);
     const auto k = random_array<T>(p.k, rng);
     for (int style = 0; style < 3; ++style) {

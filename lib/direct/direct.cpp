@@ -163,6 +163,60 @@ inline __attribute__((always_inline)) void rows_block(const R* base, index_t rs,
     for (int v = 0; v < NV; ++v) store(out + r * ors + v * lanes, acc[r][v], stream);
 }
 
+// rows_block for a kernel whose last two extents K x KC are compile-time constants:
+// the K*KC weights of one outer position are broadcast once per block and held in
+// registers (3x3: 9 + 16 accumulators + 4 inputs = 29 of 32), so only input vectors
+// are loaded: 0.56 loads per FMA instead of 0.75. Same (ko, kr, m) tap order.
+template <class R, int RB, int NV, int K, int KC>
+inline __attribute__((always_inline)) void rows_block_w(const R* base, index_t rs, const index_t* ko_off,
+                                                        std::size_t nko, const R* w, R* out, index_t ors,
+                                                        bool stream) {
+  constexpr int lanes = lanes_v<R>;
+  vec_t<R> acc[RB][NV];
+  for (int r = 0; r < RB; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = vec_t<R>{};
+  for (std::size_t ko = 0; ko < nko; ++ko) {
+    const R* pk = base + ko_off[ko];
+    vec_t<R> wv[K][KC];
+#pragma GCC unroll 16
+    for (int kr = 0; kr < K; ++kr)
+#pragma GCC unroll 16
+      for (int m = 0; m < KC; ++m) wv[kr][m] = broadcast(w[(static_cast<index_t>(ko) * K + kr) * KC + m]);
+#pragma GCC unroll 16
+    for (int y = 0; y < K + RB - 1; ++y) {
+      const R* prow = pk + y * rs;
+#pragma GCC unroll 16
+      for (int m = 0; m < KC; ++m) {
+        vec_t<R> x[NV];
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) x[v] = load(prow + m + v * lanes);
+#pragma GCC unroll 8
+        for (int r = 0; r < RB; ++r) {
+          const int kr = y - r;
+          if (kr >= 0 && kr < K) {
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[r][v] += wv[kr][m] * x[v];
+          }
+        }
+      }
+    }
+  }
+  for (int r = 0; r < RB; ++r)
+    for (int v = 0; v < NV; ++v) store(out + r * ors + v * lanes, acc[r][v], stream);
+}
+
+// rows_group for a compile-time K x KC kernel tail (see rows_block_w).
+template <class R, int RB, int NV, int K, int KC>
+void rows_group_w(const R* base, index_t rs, const index_t* ko_off, std::size_t nko, index_t, index_t, const R* w,
+                  R* out, index_t ors, index_t len, bool stream) {
+  constexpr index_t lanes = lanes_v<R>;
+  index_t j = 0;
+  for (; j + NV * lanes <= len; j += NV * lanes)
+    rows_block_w<R, RB, NV, K, KC>(base + j, rs, ko_off, nko, w, out + j, ors, stream);
+  for (; j + lanes <= len; j += lanes)
+    rows_block_w<R, RB, 1, K, KC>(base + j, rs, ko_off, nko, w, out + j, ors, stream);
+}
+
 // One group of RB rows, columns [0, len) with len a multiple of the lane count: blocks
 // of NV vectors, then of 2 and 1. Not inlined: called through the per-layout pointer
 // chosen by K.
@@ -431,7 +485,8 @@ constexpr index_t lane_min_len = 32;
 
 // Compile-time row extents for the kernels people use most (1 to 9 rows).
 template <class R>
-rows_fn<R> pick_rows_fn(index_t K) {
+rows_fn<R> pick_rows_fn(index_t K, index_t Kc) {
+  if (K == 3 && Kc == 3) return rows_group_w<R, rb_rows, rb_vecs, 3, 3>;
   switch (K) {
     case 1: return rows_group<R, rb_rows, rb_vecs, 1>;
     case 2: return rows_group<R, rb_rows, rb_vecs, 2>;
@@ -830,7 +885,7 @@ void DirectEngine<T>::slab_2d_up(const Layout& l, index_t a, index_t b, const T*
   const R* wim = l.w_im.data();
   const std::size_t nre = l.off_re.size(), nim = l.off_im.size();
   rows_fn<R> rows = nullptr;
-  if constexpr (!cplx) rows = pick_rows_fn<R>(l.K);
+  if constexpr (!cplx) rows = pick_rows_fn<R>(l.K, l.Kc);
   const std::size_t nko = l.ko_off.size();
   for_each_group([&](const std::array<index_t, max_rank>& io, index_t r, index_t n, bool full_group) {
     index_t boff = r * l.bs[ra], ooff = (r + row_out0) * os[ra];
