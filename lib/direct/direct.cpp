@@ -42,11 +42,22 @@ inline __attribute__((always_inline)) vec_t<R> broadcast(R w) {
   return w - vec_t<R>{};
 }
 
+// Unaligned, aliasing-safe views of a vector's memory: loads and stores through them
+// stay in registers (a memcpy from a vector's address made GCC spill accumulators).
+template <class R>
+struct uvec;
+template <>
+struct uvec<double> {
+  typedef double v __attribute__((vector_size(64), aligned(1), may_alias));
+};
+template <>
+struct uvec<float> {
+  typedef float v __attribute__((vector_size(64), aligned(1), may_alias));
+};
+
 template <class R>
 inline __attribute__((always_inline)) vec_t<R> load(const R* p) {
-  vec_t<R> x;
-  std::memcpy(&x, p, sizeof(x));
-  return x;
+  return *reinterpret_cast<const typename uvec<R>::v*>(p);
 }
 
 // Stores one vector; with `stream` and a 64-byte-aligned address, as a non-temporal
@@ -65,7 +76,7 @@ inline __attribute__((always_inline)) void store(R* p, const vec_t<R>& v, bool s
 #else
   (void)stream;
 #endif
-  std::memcpy(p, &v, sizeof(v));
+  *reinterpret_cast<typename uvec<R>::v*>(p) = v;
 }
 
 // Orders the non-temporal stores of this thread before anything that follows.
@@ -92,7 +103,7 @@ inline __attribute__((always_inline)) void dot_block(const R* base, const index_
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) acc[v] += wv * load(p + v * lanes);
   }
-  for (int v = 0; v < NV; ++v) std::memcpy(dst + v * lanes, &acc[v], sizeof(acc[v]));
+  for (int v = 0; v < NV; ++v) store(dst + v * lanes, acc[v], false);
 }
 
 // dot_block for taps at consecutive offsets 0, 1, ..., nt-1 (1-D kernels): no offset
@@ -107,7 +118,7 @@ inline __attribute__((always_inline)) void dot_block_contig(const R* base, const
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) acc[v] += wv * load(base + t + v * lanes);
   }
-  for (int v = 0; v < NV; ++v) std::memcpy(dst + v * lanes, &acc[v], sizeof(acc[v]));
+  for (int v = 0; v < NV; ++v) store(dst + v * lanes, acc[v], false);
 }
 
 template <class R>
@@ -815,68 +826,75 @@ void DirectEngine<T>::slab_2d_up(const Layout& l, index_t a, index_t b, const T*
     return dc.jr > dc.jl && full_group && interior(io, r, n);
   };
 
-  // 1. Which buffer rows must be copied whole: those any non-direct group reads.
-  buf.full_rows.assign(static_cast<std::size_t>(nbrows), dc.jr > dc.jl ? 0 : 1);
-  if (dc.jr > dc.jl) {
-    for_each_group([&](const std::array<index_t, max_rank>& io, index_t r, index_t n, bool full_group) {
-      if (direct(io, r, n, full_group)) return;
-      // Mark the box of buffer rows [q_j, q_j + M_j - 1] (rows along ra: + n - 1).
-      std::array<index_t, max_rank> lo{}, ext{}, c{};
-      index_t count = 1;
-      for (std::size_t j = 0; j <= ra; ++j) {
-        lo[j] = j == ra ? r : io[j];
-        ext[j] = l.M[j] + (j == ra ? n - 1 : 0);
-        count *= ext[j];
-      }
-      for (index_t t = 0; t < count; ++t) {
-        index_t row = 0;
-        for (std::size_t j = 0; j <= ra; ++j) row += (lo[j] + c[j]) * rstride[j];
-        buf.full_rows[static_cast<std::size_t>(row)] = 1;
-        for (std::size_t j = ra + 1; j-- > 0;) {
-          if (++c[j] < ext[j]) break;
-          c[j] = 0;
-        }
-      }
-    });
-  }
-
-  // 2. Fill the buffer: x_ext over [a, a + rows0) x E[1] x ... x E[D-1]; rows read
-  //    only by direct groups get their edge strips [0, jl + Kc - 1) and [jr, E).
-  {
-    std::array<index_t, max_rank> q{};
-    const index_t shift = l.S[last] - (l.M[last] - 1);
-    index_t dst = 0;
-    for (index_t row = 0; row < nbrows; ++row, dst += E) {
-      index_t src = 0;
-      bool outside = false;
-      for (std::size_t j = 0; j <= ra; ++j) {
-        const index_t p = (j == 0 ? a : 0) + q[j] + l.S[j] - (l.M[j] - 1);
-        const index_t idx = extend_index(p, l.N[j], pb_.ext);
-        if (idx < 0) {
-          outside = true;
-          break;
-        }
-        src += idx * is[j];
-      }
-      R* dre = buf_re + dst;
-      R* dim = cplx ? buf_im + dst : nullptr;
-      if (outside) {
-        fill_const(dre, dim, E, cval, cplx);
-      } else if (buf.full_rows[static_cast<std::size_t>(row)]) {
-        fill_row<T, R>(dre, dim, in_data + src, is[last], 0, E, shift, l.N[last], pb_.ext, cval);
-      } else {
-        const index_t left = std::min(E, dc.jl + l.M[last] - 1);
-        fill_row<T, R>(dre, dim, in_data + src, is[last], 0, left, shift, l.N[last], pb_.ext, cval);
-        fill_row<T, R>(dre + dc.jr, cplx ? dim + dc.jr : nullptr, in_data + src, is[last], dc.jr, E - dc.jr, shift,
-                       l.N[last], pb_.ext, cval);
-      }
-      for (std::size_t j = ra + 1; j-- > 0;) {  // odometer over buffer rows
-        const index_t ext_j = j == 0 ? rows0 : l.E[j];
-        if (++q[j] < ext_j) break;
-        q[j] = 0;
+  // Calls fn(buffer row index) for every buffer row a group reads: the box
+  // [q_j, q_j + M_j - 1] on positions 0..ra (rows along ra: + n - 1).
+  // `skip` leading rows along ra are left out (already handled by the caller).
+  auto for_each_window_row = [&](const std::array<index_t, max_rank>& io, index_t r, index_t n, index_t skip,
+                                 auto&& fn) {
+    std::array<index_t, max_rank> lo{}, ext{}, c{};
+    index_t count = 1;
+    for (std::size_t j = 0; j <= ra; ++j) {
+      lo[j] = j == ra ? r + skip : io[j];
+      ext[j] = l.M[j] + (j == ra ? n - 1 - skip : 0);
+      count *= ext[j];
+    }
+    for (index_t t = 0; t < count; ++t) {
+      index_t row = 0;
+      for (std::size_t j = 0; j <= ra; ++j) row += (lo[j] + c[j]) * rstride[j];
+      fn(row);
+      for (std::size_t j = ra + 1; j-- > 0;) {
+        if (++c[j] < ext[j]) break;
+        c[j] = 0;
       }
     }
+  };
+  // Input offset of buffer row `row`, or -1 when the row lies in the border on
+  // some position (then it is constant).
+  auto row_source = [&](index_t row) {
+    index_t src = 0;
+    for (std::size_t j = 0; j <= ra; ++j) {
+      const index_t qj = row / rstride[j] % (j == 0 ? rows0 : l.E[j]);
+      const index_t idx = extend_index((j == 0 ? a : 0) + qj + l.S[j] - (l.M[j] - 1), l.N[j], pb_.ext);
+      if (idx < 0) return index_t(-1);
+      src += idx * is[j];
+    }
+    return src;
+  };
+  const index_t shift = l.S[last] - (l.M[last] - 1);
+  auto fill_whole = [&](index_t row) {
+    const index_t src = row_source(row);
+    R* dre = buf_re + row * E;
+    R* dim = cplx ? buf_im + row * E : nullptr;
+    if (src < 0)
+      fill_const(dre, dim, E, cval, cplx);
+    else
+      fill_row<T, R>(dre, dim, in_data + src, is[last], 0, E, shift, l.N[last], pb_.ext, cval);
+  };
+
+  // 1. Buffer rows that any non-direct group reads are copied whole, now (flag 1).
+  //    Rows only direct groups read (flag 0) get just their two edge strips, later,
+  //    right after a group has read the rows' middles: then the copy hits the cache.
+  enum : unsigned char { strips_pending = 0, whole = 1, strips_done = 2 };
+  buf.full_rows.assign(static_cast<std::size_t>(nbrows), dc.jr > dc.jl ? strips_pending : whole);
+  if (dc.jr > dc.jl) {
+    for_each_group([&](const std::array<index_t, max_rank>& io, index_t r, index_t n, bool full_group) {
+      if (!direct(io, r, n, full_group))
+        for_each_window_row(io, r, n, 0, [&](index_t row) { buf.full_rows[static_cast<std::size_t>(row)] = whole; });
+    });
   }
+  for (index_t row = 0; row < nbrows; ++row)
+    if (buf.full_rows[static_cast<std::size_t>(row)] == whole) fill_whole(row);
+  auto fill_strips = [&](index_t row) {  // (real data only: direct groups are)
+    unsigned char& f = buf.full_rows[static_cast<std::size_t>(row)];
+    if (f != strips_pending) return;
+    f = strips_done;
+    const index_t src = row_source(row);  // >= 0: only interior groups read this row
+    R* dre = buf_re + row * E;
+    const index_t left = std::min(E, dc.jl + l.M[last] - 1);
+    fill_row<T, R>(dre, nullptr, in_data + src, is[last], 0, left, shift, l.N[last], pb_.ext, cval);
+    fill_row<T, R>(dre + dc.jr, nullptr, in_data + src, is[last], dc.jr, E - dc.jr, shift, l.N[last], pb_.ext,
+                   cval);
+  };
 
   // 3. Compute.
   const index_t* ore = l.off_re.data();
@@ -887,6 +905,8 @@ void DirectEngine<T>::slab_2d_up(const Layout& l, index_t a, index_t b, const T*
   rows_fn<R> rows = nullptr;
   if constexpr (!cplx) rows = pick_rows_fn<R>(l.K, l.Kc);
   const std::size_t nko = l.ko_off.size();
+  index_t prev_direct_r = -1;
+  std::array<index_t, max_rank> prev_io{};
   for_each_group([&](const std::array<index_t, max_rank>& io, index_t r, index_t n, bool full_group) {
     index_t boff = r * l.bs[ra], ooff = (r + row_out0) * os[ra];
     for (std::size_t j = 0; j < ra; ++j) {
@@ -913,8 +933,14 @@ void DirectEngine<T>::slab_2d_up(const Layout& l, index_t a, index_t b, const T*
         index_t ioff = (r + row_out0 + l.S[ra] - (l.M[ra] - 1)) * is[ra] + l.S[last] - (l.M[last] - 1);
         for (std::size_t j = 0; j < ra; ++j) ioff += (io[j] + (j == 0 ? a : 0) + l.S[j] - (l.M[j] - 1)) * is[j];
         const R* ip = in_data + ioff;
-        from_buffer(0, dc.jl);
         rows(ip + dc.jl, is[ra], ko_in, nko, l.K, l.Kc, wb, op + dc.jl, os[ra], dc.jr - dc.jl, stream);
+        // The previous group of this line (rows r - n .. ) already saw all but the
+        // last n rows of this window along ra.
+        const bool follows = prev_direct_r == r - n && prev_io == io;
+        for_each_window_row(io, r, n, follows ? l.M[ra] - 1 : 0, fill_strips);
+        prev_direct_r = r;
+        prev_io = io;
+        from_buffer(0, dc.jl);
         from_buffer(dc.jr, len);
       } else {
         from_buffer(0, len);
