@@ -6,8 +6,12 @@
 
 #include <autoconv/plan.hpp>
 
+#include <unistd.h>
+
 #include "core/problem.hpp"
 #include "direct/direct.hpp"
+#include "fft/engine.hpp"
+#include "parallel/slices.hpp"
 
 namespace autoconv {
 
@@ -18,7 +22,8 @@ struct PlanImpl {
   Problem pb;
   Method method = Method::Direct;
   int threads = 0;
-  std::unique_ptr<DirectEngine<T>> direct;
+  std::shared_ptr<const DirectEngine<T>> direct;  // Direct, and the FFT engines' fallback
+  std::unique_ptr<const FftEngine<T>> fft;        // FFT or OverlapAdd
 };
 
 namespace {
@@ -100,6 +105,26 @@ std::vector<T> kernel_in_correlation_order(const Problem& pb, const View<const T
   return kc;
 }
 
+// Default Options::memory_limit: half of the physical memory.
+std::size_t default_memory_limit() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
+  return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
+}
+
+fft::Effort effort_of(Planning p, const char* api) {
+  switch (p) {
+    case Planning::Auto:  // a Plan is made to be reused; one-shot calls pass Estimate
+    case Planning::Measure:
+      return fft::Effort::Measure;
+    case Planning::Estimate:
+      return fft::Effort::Estimate;
+    case Planning::Patient:
+      return fft::Effort::Patient;
+  }
+  throw error(std::string(api) + ": unknown Planning value " + std::to_string(static_cast<int>(p)));
+}
+
 template <class T>
 std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel, const Options& opt) {
   const char* api = pb.api_name();
@@ -107,23 +132,33 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
   if (opt.threads < 0)
     throw error(std::string(api) + ": Options::threads = " + std::to_string(opt.threads) +
                 " is negative; use 0 for OpenMP's default or a positive count");
+  const fft::Effort effort = effort_of(opt.planning, api);
   auto impl = std::make_shared<PlanImpl<T>>();
   switch (opt.method) {
-    case Method::Auto:  // no cost model yet: Direct is the only engine built
+    case Method::Auto:  // no cost model yet: Direct
     case Method::Direct:
       impl->method = Method::Direct;
       break;
     case Method::FFT:
     case Method::OverlapAdd:
-      throw error(std::string(api) + ": Method::" + (opt.method == Method::FFT ? "FFT" : "OverlapAdd") +
-                  " is not available in this version of autoconv; use Method::Direct or Method::Auto (input " +
-                  pb.input.str() + ", kernel " + pb.kernel.str() + ")");
+      impl->method = opt.method;
+      break;
     default:
       throw error(std::string(api) + ": unknown Method value " + std::to_string(static_cast<int>(opt.method)));
   }
   impl->threads = opt.threads;
   impl->pb = pb;
-  impl->direct = std::make_unique<DirectEngine<T>>(pb, kernel_in_correlation_order(pb, kernel));
+  std::vector<T> kc = kernel_in_correlation_order(pb, kernel);
+  if (impl->method == Method::FFT || impl->method == Method::OverlapAdd) {
+    const std::size_t limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    const int workers = max_threads(opt.threads);
+    // The geometry (and the budget check) comes before any allocation.
+    FftLayout layout = fft_layout(pb, impl->method, sizeof(real_t<T>), is_complex_v<T>, limit, workers);
+    impl->direct = std::make_shared<DirectEngine<T>>(pb, kc);
+    impl->fft = std::make_unique<FftEngine<T>>(pb, kc, std::move(layout), effort, workers, impl->direct);
+  } else {
+    impl->direct = std::make_shared<DirectEngine<T>>(pb, std::move(kc));
+  }
   return impl;
 }
 
@@ -132,16 +167,18 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
 
 template <class T>
 Plan<T>::Plan(Operation op, const Shape& input_shape, View<const T> kernel, Mode mode, const Options& options)
-    : impl_(detail::build(detail::make_problem(op, input_shape, kernel.shape(), mode), kernel, options)) {}
+    : impl_(detail::build(detail::make_problem(op, input_shape, kernel.shape(), mode, options.axes), kernel, options)) {}
 
 template <class T>
 Plan<T>::Plan(Operation op, const Shape& input_shape, View<const T> kernel, Mode mode, const Border& border,
               const Options& options)
-    : impl_(detail::build(detail::make_problem(op, input_shape, kernel.shape(), mode, border), kernel, options)) {}
+    : impl_(detail::build(detail::make_problem(op, input_shape, kernel.shape(), mode, border, options.axes), kernel,
+                          options)) {}
 
 template <class T>
 Plan<T>::Plan(Operation op, const Shape& input_shape, View<const T> kernel, const Border& border, const Options& options)
-    : impl_(detail::build(detail::make_problem(op, input_shape, kernel.shape(), border), kernel, options)) {}
+    : impl_(detail::build(detail::make_problem(op, input_shape, kernel.shape(), border, options.axes), kernel,
+                          options)) {}
 
 template <class T>
 const Shape& Plan<T>::input_shape() const {
@@ -172,7 +209,10 @@ void Plan<T>::execute(View<const T> input, View<T> output) const {
   if (ilo < ohi && olo < ihi)
     throw error(std::string(api) + ": output memory overlaps input memory (input " + input.shape().str() +
                 ", output " + output.shape().str() + "); in-place convolution is not supported");
-  impl_->direct->run(input, output, impl_->threads);
+  if (impl_->fft)
+    impl_->fft->run(input, output, impl_->threads);
+  else
+    impl_->direct->run(input, output, impl_->threads);
 }
 
 template class Plan<float>;

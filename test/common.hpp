@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 #include <thread>
+#include <atomic>
+#include <cstdio>
 #include <cmath>
 #include <complex>
 #include <cstdint>
@@ -255,12 +257,23 @@ Array<wide_t<T>> reference_image(bool correlate, const Array<T>& x, const Array<
 inline constexpr double bound_c = 8.0;
 
 template <class T>
-double error_bound(const Array<T>& x, const Array<T>& k, double cval = 0.0) {
-  double sk = 0, mx = std::abs(cval);
+double error_bound(const Array<T>& x, const Array<T>& k, double cval = 0.0, double P = 0.0) {
+  double sk = 0, mx = std::isfinite(cval) ? std::abs(cval) : 0.0;
   for (const auto& v : k.v) sk += std::abs(v);
-  for (const auto& v : x.v) mx = std::max<double>(mx, std::abs(v));
-  const double P = static_cast<double>(k.v.size());
+  for (const auto& v : x.v)
+    if (std::isfinite(std::abs(v))) mx = std::max<double>(mx, std::abs(v));
+  if (P <= 0) P = static_cast<double>(k.v.size());
   return bound_c * static_cast<double>(std::numeric_limits<real_t<T>>::epsilon()) * std::max(1.0, std::log2(P)) * sk * mx;
+}
+
+// The transform size bound for the FFT methods: every transform length is below
+// 2 (N + M) per axis (a fast length >= N + M - 1 within a factor 2), so
+// P = prod 2 (N + M) bounds log2 of any transform these tests make.
+template <class T>
+double fft_bound(const Array<T>& x, const Array<T>& k, double cval = 0.0) {
+  double P = 1;
+  for (int a = 0; a < x.shape.rank(); ++a) P *= 2.0 * static_cast<double>(x.shape[a] + k.shape[a]);
+  return error_bound(x, k, cval, P);
 }
 
 // Largest |got - ref| over all elements, read from a strided view.

@@ -128,14 +128,16 @@ TEST_CASE_TEMPLATE("bad inputs raise autoconv::error and leave the output untouc
     expect_error(out, [&] { autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), o); },
                  "Options::threads = -2 is negative");
   }
-  SUBCASE("a method that is not built yet is refused, not replaced") {
+  SUBCASE("a forced FFT over the memory limit, and an unknown planning effort") {
     Options o;
     o.method = Method::FFT;
+    o.memory_limit = 64;
     expect_error(out, [&] { autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), o); },
-                 "Method::FFT is not available");
-    o.method = Method::OverlapAdd;
+                 "Method::FFT needs");
+    o.memory_limit = 0;
+    o.planning = static_cast<autoconv::Planning>(7);
     expect_error(out, [&] { autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), o); },
-                 "Method::OverlapAdd is not available");
+                 "unknown Planning value 7");
   }
   SUBCASE("input of another shape than the plan's") {
     autoconv::Plan<T> plan(Operation::Convolve, Shape{6, 4}, k.view(), Mode::Same);

@@ -8,4 +8,5 @@
 #include <autoconv/types.hpp>
 #include <autoconv/view.hpp>
 #include <autoconv/plan.hpp>
+#include <autoconv/fft.hpp>
 #include <autoconv/eigen.hpp>

@@ -168,7 +168,7 @@ typename operand_traits<X>::result call(Operation op, const X& x, const K& k, co
   using S = typename operand_traits<X>::scalar;
   Operand<X> xo(x);
   KernelOperand<S, K> ko(k);
-  Plan<S> plan(op, xo.view.shape(), ko.view, spec..., opt);
+  Plan<S> plan(op, xo.view.shape(), ko.view, spec..., one_shot(opt));
   auto out = operand_traits<X>::allocate(plan.output_shape());
   plan.execute(xo.view, output_view(out));
   return out;
@@ -183,7 +183,7 @@ void call_into(Operation op, const X& x, const K& k, Out& out, const Options& op
                 "autoconv: the output's scalar type must be the input's");
   Operand<X> xo(x);
   KernelOperand<S, K> ko(k);
-  Plan<S>(op, xo.view.shape(), ko.view, spec..., opt).execute(xo.view, output_view(out));
+  Plan<S>(op, xo.view.shape(), ko.view, spec..., one_shot(opt)).execute(xo.view, output_view(out));
 }
 
 template <class Out>

@@ -17,6 +17,12 @@ template <class T>
 struct identity {
   using type = T;
 };
+/// Options of a one-shot call: a temporary plan is not worth FFTW_MEASURE, so
+/// Planning::Auto becomes Planning::Estimate.
+inline Options one_shot(Options o) {
+  if (o.planning == Planning::Auto) o.planning = Planning::Estimate;
+  return o;
+}
 }  // namespace detail
 
 /// Is T one of the four value types (float, double, std::complex<float>, std::complex<double>)?
@@ -81,37 +87,37 @@ Shape output_shape(const Shape& input, const Shape& kernel, Mode mode);
 template <class T>
 void convolve(View<const typename detail::identity<T>::type> in, View<const typename detail::identity<T>::type> k,
               Mode mode, View<T> out, const Options& options = {}) {
-  Plan<T>(Operation::Convolve, in.shape(), k, mode, options).execute(in, out);
+  Plan<T>(Operation::Convolve, in.shape(), k, mode, detail::one_shot(options)).execute(in, out);
 }
 /// Signal style with a border (convolve2d's boundary=, any rank) into `out`.
 template <class T>
 void convolve(View<const typename detail::identity<T>::type> in, View<const typename detail::identity<T>::type> k,
               Mode mode, const Border& border, View<T> out, const Options& options = {}) {
-  Plan<T>(Operation::Convolve, in.shape(), k, mode, border, options).execute(in, out);
+  Plan<T>(Operation::Convolve, in.shape(), k, mode, border, detail::one_shot(options)).execute(in, out);
 }
 /// scipy.ndimage.convolve(in, k, mode=border) into `out` (same shape as `in`).
 template <class T>
 void convolve(View<const typename detail::identity<T>::type> in, View<const typename detail::identity<T>::type> k,
               const Border& border, View<T> out, const Options& options = {}) {
-  Plan<T>(Operation::Convolve, in.shape(), k, border, options).execute(in, out);
+  Plan<T>(Operation::Convolve, in.shape(), k, border, detail::one_shot(options)).execute(in, out);
 }
 /// scipy.signal.correlate(in, k, mode) into `out` (complex kernels are conjugated).
 template <class T>
 void correlate(View<const typename detail::identity<T>::type> in, View<const typename detail::identity<T>::type> k,
                Mode mode, View<T> out, const Options& options = {}) {
-  Plan<T>(Operation::Correlate, in.shape(), k, mode, options).execute(in, out);
+  Plan<T>(Operation::Correlate, in.shape(), k, mode, detail::one_shot(options)).execute(in, out);
 }
 /// Signal-style correlate with a border into `out`: convolve with the kernel flipped and conjugated.
 template <class T>
 void correlate(View<const typename detail::identity<T>::type> in, View<const typename detail::identity<T>::type> k,
                Mode mode, const Border& border, View<T> out, const Options& options = {}) {
-  Plan<T>(Operation::Correlate, in.shape(), k, mode, border, options).execute(in, out);
+  Plan<T>(Operation::Correlate, in.shape(), k, mode, border, detail::one_shot(options)).execute(in, out);
 }
 /// scipy.ndimage.correlate(in, k, mode=border) into `out` (same shape as `in`).
 template <class T>
 void correlate(View<const typename detail::identity<T>::type> in, View<const typename detail::identity<T>::type> k,
                const Border& border, View<T> out, const Options& options = {}) {
-  Plan<T>(Operation::Correlate, in.shape(), k, border, options).execute(in, out);
+  Plan<T>(Operation::Correlate, in.shape(), k, border, detail::one_shot(options)).execute(in, out);
 }
 
 }  // namespace autoconv

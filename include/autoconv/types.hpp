@@ -124,16 +124,24 @@ struct Border {
 /// The algorithm that computes a convolution. Method choice never changes the
 /// numbers beyond the stated error bound; it only changes speed and memory.
 enum class Method {
-  Auto,        ///< Let autoconv choose (currently always Direct).
+  Auto,        ///< Let autoconv choose (until the cost model exists: Direct).
   Direct,      ///< Direct summation over the kernel's taps (exact order, vectorised).
-  FFT,         ///< One FFT of the padded problem (not built yet: throws autoconv::error).
-  OverlapAdd,  ///< Blocked FFT overlap-add (not built yet: throws autoconv::error).
+  FFT,         ///< One FFT of the (padded) problem per batch slice.
+  OverlapAdd,  ///< Blocked FFT (overlap-save): small transforms, memory per block.
 };
 
 /// Which product a plan computes.
 enum class Operation {
   Convolve,   ///< sum_m x[i - m] k[m]
   Correlate,  ///< sum_m x[i + m] conj(k[m])
+};
+
+/// How hard FFTW searches for a fast transform when a plan is made.
+enum class Planning {
+  Auto,      ///< Estimate for one-shot calls, Measure for a Plan made to be reused.
+  Estimate,  ///< FFTW_ESTIMATE: instant, sometimes slower transforms.
+  Measure,   ///< FFTW_MEASURE, capped at 1 s per transform shape (the cap costs no speed here).
+  Patient,   ///< FFTW_PATIENT, capped at 10 s per transform shape.
 };
 
 /// Options shared by every call. A plain struct: set the fields you need.
@@ -144,6 +152,16 @@ struct Options {
   /// 1 = run on the calling thread. A call made from inside an OpenMP parallel
   /// region always runs on the calling thread.
   int threads = 0;
+  /// FFT planner effort (FFT and OverlapAdd only). Plans are cached process-wide, so
+  /// each transform shape is planned once per effort.
+  Planning planning = Planning::Auto;
+  /// Working memory a plan may use, in bytes (0 = half of the physical memory). A
+  /// forced FFT above it fails before allocating; OverlapAdd shrinks its blocks.
+  std::size_t memory_limit = 0;
+  /// Axes to convolve (empty = all). On the other axes the kernel must have extent 1:
+  /// every slice along them is convolved with the same kernel (a batch), and the
+  /// 'valid' swap rule looks at the listed axes only.
+  std::vector<int> axes = {};
 };
 
 /// Short lower-case name of a method ("auto", "direct", "fft", "overlap_add").

@@ -38,8 +38,8 @@ namespace {
 
 std::string shapes(const Shape& in, const Shape& k) { return "(input " + in.str() + ", kernel " + k.str() + ")"; }
 
-// Checks common to every form: known operation, ranks, non-empty, no overflow.
-Problem base_problem(Operation op, const Shape& in, const Shape& k) {
+// Checks common to every form: known operation, ranks, non-empty, no overflow, axes.
+Problem base_problem(Operation op, const Shape& in, const Shape& k, const std::vector<int>& axes) {
   Problem p;
   p.op = op;
   const char* api = api_name(op);  // throws on an unknown Operation
@@ -56,6 +56,23 @@ Problem base_problem(Operation op, const Shape& in, const Shape& k) {
   p.input = in;
   p.kernel = k;
   p.output = in;
+  if (axes.empty()) {
+    for (int d = 0; d < in.rank(); ++d) p.convolved[static_cast<std::size_t>(d)] = true;
+  } else {
+    for (int a : axes) {
+      if (a < 0 || a >= in.rank())
+        throw error(std::string(api) + ": Options::axes names axis " + std::to_string(a) + ", outside [0, " +
+                    std::to_string(in.rank()) + ") " + shapes(in, k));
+      if (p.convolved[static_cast<std::size_t>(a)])
+        throw error(std::string(api) + ": Options::axes names axis " + std::to_string(a) + " twice " + shapes(in, k));
+      p.convolved[static_cast<std::size_t>(a)] = true;
+    }
+    for (int d = 0; d < in.rank(); ++d)
+      if (!p.convolved[static_cast<std::size_t>(d)] && k[d] != 1)
+        throw error(std::string(api) + ": the kernel has extent " + std::to_string(k[d]) + " on axis " +
+                    std::to_string(d) + ", which is not in Options::axes; it must be 1 there (one kernel for every "
+                    "slice) " + shapes(in, k));
+  }
   return p;
 }
 
@@ -66,6 +83,7 @@ void set_mode(Problem& p, Mode mode) {
   if (mode == Mode::Valid) {
     bool in_larger = true, k_larger = true;
     for (int d = 0; d < r; ++d) {
+      if (!p.convolved[static_cast<std::size_t>(d)]) continue;  // batch axes: kernel extent 1
       in_larger = in_larger && in[d] >= k[d];
       k_larger = k_larger && k[d] >= in[d];
     }
@@ -121,14 +139,15 @@ void check_cval(const Border& b, const char* api) {
 
 }  // namespace
 
-Problem make_problem(Operation op, const Shape& in, const Shape& k, Mode mode) {
-  Problem p = base_problem(op, in, k);
+Problem make_problem(Operation op, const Shape& in, const Shape& k, Mode mode, const std::vector<int>& axes) {
+  Problem p = base_problem(op, in, k, axes);
   set_mode(p, mode);
   return p;
 }
 
-Problem make_problem(Operation op, const Shape& in, const Shape& k, Mode mode, const Border& border) {
-  Problem p = base_problem(op, in, k);
+Problem make_problem(Operation op, const Shape& in, const Shape& k, Mode mode, const Border& border,
+                     const std::vector<int>& axes) {
+  Problem p = base_problem(op, in, k, axes);
   set_mode(p, mode);
   const char* api = p.api_name();
   const Ext ext = to_ext(border.boundary, api);
@@ -148,8 +167,9 @@ Problem make_problem(Operation op, const Shape& in, const Shape& k, Mode mode, c
   return p;
 }
 
-Problem make_problem(Operation op, const Shape& in, const Shape& k, const Border& border) {
-  Problem p = base_problem(op, in, k);
+Problem make_problem(Operation op, const Shape& in, const Shape& k, const Border& border,
+                     const std::vector<int>& axes) {
+  Problem p = base_problem(op, in, k, axes);
   const char* api = p.api_name();
   p.ext = to_ext(border.boundary, api);
   check_cval(border, api);
@@ -161,7 +181,13 @@ Problem make_problem(Operation op, const Shape& in, const Shape& k, const Border
                 std::to_string(r) + " (one per axis) " + shapes(in, k));
   for (int d = 0; d < r; ++d) {
     const index_t m = k[d];
-    const index_t o = no == 0 ? 0 : border.origin[no == 1 ? 0 : static_cast<std::size_t>(d)];
+    index_t o = no == 0 ? 0 : border.origin[no == 1 ? 0 : static_cast<std::size_t>(d)];
+    if (!p.convolved[static_cast<std::size_t>(d)]) {
+      if (no == static_cast<std::size_t>(r) && o != 0)
+        throw error(std::string(api) + ": origin " + std::to_string(o) + " on axis " + std::to_string(d) +
+                    ", which is not in Options::axes; it must be 0 there " + shapes(in, k));
+      o = 0;  // a single origin value applies to the convolved axes
+    }
     // scipy.ndimage's rule: -(M//2) <= origin <= (M-1)//2.
     if (o < -(m / 2) || o > (m - 1) / 2)
       throw error(std::string(api) + ": origin " + std::to_string(o) + " on axis " + std::to_string(d) +
@@ -179,7 +205,7 @@ Problem make_problem(Operation op, const Shape& in, const Shape& k, const Border
 
 namespace autoconv {
 
-Shape output_shape(const Shape& input, const Shape& kernel, Mode mode) {
+Shape output_shape(const Shape& input, const Shape& kernel, Mode mode) {  // all axes
   return detail::make_problem(Operation::Convolve, input, kernel, mode).output;
 }
 

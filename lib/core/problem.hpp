@@ -12,6 +12,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include <autoconv/types.hpp>
 
@@ -30,6 +31,9 @@ struct Problem {
   std::array<index_t, max_rank> start{};
   Ext ext = Ext::Zero;
   double cval = 0.0;  // value outside for Ext::Constant (Ext::Zero uses 0)
+  /// Axes convolved (Options::axes; all when it is empty). On the others the kernel
+  /// has extent 1, so they are a batch: output i reads input i.
+  std::array<bool, max_rank> convolved{};
 
   int rank() const { return input.rank(); }
   /// "autoconv::convolve" or "autoconv::correlate", for messages.
@@ -40,11 +44,14 @@ struct Problem {
 const char* api_name(Operation op);
 
 /// Signal style (scipy.signal.convolve/correlate).
-Problem make_problem(Operation op, const Shape& input, const Shape& kernel, Mode mode);
+Problem make_problem(Operation op, const Shape& input, const Shape& kernel, Mode mode,
+                     const std::vector<int>& axes = {});
 /// Signal style with a border (convolve2d's boundary=, any rank).
-Problem make_problem(Operation op, const Shape& input, const Shape& kernel, Mode mode, const Border& border);
+Problem make_problem(Operation op, const Shape& input, const Shape& kernel, Mode mode, const Border& border,
+                     const std::vector<int>& axes = {});
 /// Image style (scipy.ndimage.convolve/correlate).
-Problem make_problem(Operation op, const Shape& input, const Shape& kernel, const Border& border);
+Problem make_problem(Operation op, const Shape& input, const Shape& kernel, const Border& border,
+                     const std::vector<int>& axes = {});
 
 /// Number of elements of `s`; throws autoconv::error naming `what` if the product
 /// (or its size in bytes for `elem_bytes` > 0) overflows std::size_t.

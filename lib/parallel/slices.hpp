@@ -18,6 +18,15 @@ namespace autoconv::detail {
 /// below ~0.5 ms of work; 2e6 multiply-adds is ~0.1-0.3 ms on one core.
 inline constexpr double min_work_per_thread = 2.0e6;
 
+/// Threads a call asking for `requested` (0 = OpenMP's default) may use at most.
+inline int max_threads(int requested) {
+#ifdef _OPENMP
+  if (requested <= 0) requested = omp_get_max_threads();
+  if (omp_in_parallel()) requested = 1;
+#endif
+  return requested < 1 ? 1 : requested;
+}
+
 /// Threads a call may use: `requested` (0 = OpenMP default), 1 inside an enclosing
 /// parallel region (no oversubscription), never more than `slices`, and only as
 /// many as `work` multiply-adds justify.

@@ -1,0 +1,649 @@
+// lib/fft/engine.cpp: FFT and overlap-save engines on FFTW (one templated source for
+// the four value types), their block-shape choice and memory budget, and the
+// direct recomputation that keeps non-finite input local.
+#include "fft/engine.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cmath>
+#include <numeric>
+
+#include "parallel/slices.hpp"
+
+namespace autoconv::detail {
+
+namespace {
+
+std::string bytes_str(double b) {
+  char buf[64];
+  if (b >= 1024.0 * 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024));
+  return buf;
+}
+
+// Transform axes: those where the kernel has more than one tap (the others are a
+// batch: output i reads input i). A one-tap kernel still needs one axis.
+std::vector<int> transform_axes(const Problem& pb) {
+  std::vector<int> t;
+  for (int d = 0; d < pb.rank(); ++d)
+    if (pb.kernel[d] > 1) t.push_back(d);
+  if (t.empty()) t.push_back(pb.rank() - 1);
+  return t;
+}
+
+// Spectrum and buffer bytes of a transform of lengths F.
+void transform_bytes(const std::vector<index_t>& F, std::size_t value_bytes, bool complex_data, std::size_t* spectrum,
+                     std::size_t* block) {
+  double s = 1;
+  for (std::size_t i = 0; i < F.size(); ++i)
+    s *= static_cast<double>((!complex_data && i + 1 == F.size()) ? F[i] / 2 + 1 : F[i]);
+  const double b = s * 2.0 * static_cast<double>(value_bytes);
+  if (b > 1e18) throw error("autoconv: FFT size overflows");
+  *spectrum = static_cast<std::size_t>(b);
+  *block = static_cast<std::size_t>(b);
+}
+
+// Predicted cost of one block: the transform pair plus the fill, multiply and
+// extract passes; transforms that leave a 1 MiB cache budget run ~2x slower per point.
+double block_cost(const std::vector<index_t>& F, std::size_t block_bytes) {
+  double points = 1;
+  for (index_t f : F) points *= static_cast<double>(f);
+  const double mem = block_bytes > (std::size_t(1) << 20) ? 2.0 : 1.0;
+  return fft::transform_cost(F) * mem + 6.0 * points;
+}
+
+}  // namespace
+
+FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, bool complex_data,
+                     std::size_t memory_limit, int threads) {
+  const std::vector<int> ta = transform_axes(pb);
+  const std::size_t r = ta.size();
+  double batch = 1;
+  for (int d = 0; d < pb.rank(); ++d)
+    if (std::find(ta.begin(), ta.end(), d) == ta.end()) batch *= static_cast<double>(pb.output[d]);
+  const double workers = std::max(1, threads);
+
+  // Per axis: the single-block geometry (Method::FFT) ...
+  std::vector<FftAxis> single(r);
+  for (std::size_t i = 0; i < r; ++i) {
+    const int d = ta[i];
+    const auto u = static_cast<std::size_t>(d);
+    const index_t N = pb.input[d], M = pb.kernel[d], L = pb.output[d], S = pb.start[u];
+    FftAxis a;
+    a.axis = d;
+    a.B = L;
+    a.nblocks = 1;
+    index_t W = L + M - 1;  // overlap-save over the whole extended window
+    if (pb.ext == Ext::Zero) {
+      // Only the part of the window inside the input is non-zero: transform it with a
+      // zero tail of M-1 (linear convolution) when that is shorter ('full' mode).
+      const index_t r0 = std::max<index_t>(0, S - (M - 1)), r1 = std::min<index_t>(N, S + L);
+      if (r1 > r0 && (r1 - r0) + M - 1 < W && S - r0 >= 0) {
+        const index_t F = fft::good_size((r1 - r0) + M - 1);
+        if (L - 1 + S - r0 < F) {
+          a.zero_tail = true;
+          a.p_lo0 = r0;
+          a.fill = r1 - r0;
+          a.F = F;
+        }
+      }
+    }
+    if (!a.zero_tail) a.F = fft::good_size(W);
+    single[i] = a;
+  }
+  auto finish = [&](std::vector<FftAxis> axes) {
+    FftLayout l;
+    std::vector<index_t> F;
+    double units = batch;
+    for (const auto& a : axes) {
+      F.push_back(a.F);
+      units *= static_cast<double>(a.nblocks);
+    }
+    transform_bytes(F, value_bytes, complex_data, &l.spectrum_bytes, &l.block_bytes);
+    l.axes = std::move(axes);
+    l.units = static_cast<index_t>(units);
+    l.predicted_cost = units * block_cost(F, l.block_bytes);
+    return l;
+  };
+  auto bytes_needed = [&](const FftLayout& l) {
+    return static_cast<double>(l.spectrum_bytes) +
+           std::min(workers, static_cast<double>(l.units)) * static_cast<double>(l.block_bytes);
+  };
+
+  if (method == Method::FFT) {
+    FftLayout l = finish(single);
+    if (bytes_needed(l) > static_cast<double>(memory_limit)) {
+      std::string dims;
+      for (const auto& a : l.axes) dims += (dims.empty() ? "" : " x ") + std::to_string(a.F);
+      throw error(std::string(pb.api_name()) + ": Method::FFT needs " + bytes_str(bytes_needed(l)) +
+                  " of working memory (transform " + dims + ", input " + pb.input.str() + ", kernel " +
+                  pb.kernel.str() + "), above Options::memory_limit = " + bytes_str(static_cast<double>(memory_limit)) +
+                  "; use Method::OverlapAdd or raise the limit");
+    }
+    return l;
+  }
+
+  // ... and for overlap-save, candidate transform lengths per axis: fast lengths from
+  // about 2M up to the single block; block = F - M + 1 outputs.
+  std::vector<std::vector<index_t>> cand(r);
+  for (std::size_t i = 0; i < r; ++i) {
+    const int d = ta[i];
+    const index_t M = pb.kernel[d], L = pb.output[d];
+    const index_t top = fft::good_size(L + M - 1);
+    for (index_t t = std::max<index_t>(2 * M, 16); t < top; t = t * 3 / 2) {
+      const index_t F = fft::good_size(t);
+      if (F < top && (cand[i].empty() || cand[i].back() != F)) cand[i].push_back(F);
+    }
+    cand[i].push_back(top);
+  }
+  // Search the product of the candidate lists (or axis by axis when it is large).
+  double combos = 1;
+  for (const auto& c : cand) combos *= static_cast<double>(c.size());
+  FftLayout best;
+  bool found = false;
+  auto consider = [&](const std::vector<index_t>& F) {
+    std::vector<FftAxis> axes(r);
+    for (std::size_t i = 0; i < r; ++i) {
+      const int d = ta[i];
+      const index_t M = pb.kernel[d], L = pb.output[d];
+      axes[i].axis = d;
+      axes[i].F = F[i];
+      axes[i].B = std::min(L, F[i] - M + 1);
+      axes[i].nblocks = (L + axes[i].B - 1) / axes[i].B;
+    }
+    FftLayout l = finish(axes);
+    if (bytes_needed(l) > static_cast<double>(memory_limit)) return;
+    if (!found || l.predicted_cost < best.predicted_cost) best = std::move(l), found = true;
+  };
+  if (combos <= 20000) {
+    std::vector<std::size_t> idx(r, 0);
+    for (double c = 0; c < combos; ++c) {
+      std::vector<index_t> F(r);
+      for (std::size_t i = 0; i < r; ++i) F[i] = cand[i][idx[i]];
+      consider(F);
+      for (std::size_t i = r; i-- > 0;) {
+        if (++idx[i] < cand[i].size()) break;
+        idx[i] = 0;
+      }
+    }
+  } else {
+    std::vector<index_t> F(r);
+    for (std::size_t i = 0; i < r; ++i) F[i] = cand[i][std::min<std::size_t>(cand[i].size() - 1, 3)];
+    consider(F);
+  }
+  if (!found) {
+    std::vector<index_t> F(r);
+    for (std::size_t i = 0; i < r; ++i) F[i] = cand[i].front();
+    FftLayout l = finish([&] {
+      std::vector<FftAxis> axes(r);
+      for (std::size_t i = 0; i < r; ++i) axes[i].F = F[i];
+      return axes;
+    }());
+    throw error(std::string(pb.api_name()) + ": Method::OverlapAdd needs at least " + bytes_str(bytes_needed(l)) +
+                " of working memory for kernel " + pb.kernel.str() + ", above Options::memory_limit = " +
+                bytes_str(static_cast<double>(memory_limit)));
+  }
+  return best;
+}
+
+// ---- the engine ---------------------------------------------------------------------
+
+template <class T>
+struct FftEngine<T>::Work {
+  fft::Buffer<R> buf;
+};
+
+template <class T>
+FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort, int,
+                        std::shared_ptr<const DirectEngine<T>> fallback)
+    : pb_(pb), kc_(kc), lay_(std::move(layout)), fallback_(std::move(fallback)) {
+  constexpr bool cplx = is_complex_v<T>;
+  std::vector<int> n;
+  for (const auto& a : lay_.axes) n.push_back(static_cast<int>(a.F));
+  for (int d = 0; d < pb_.rank(); ++d)
+    if (std::none_of(lay_.axes.begin(), lay_.axes.end(), [&](const FftAxis& a) { return a.axis == d; }))
+      batch_.push_back(d);
+  tr_ = fft::transform(n, cplx, std::is_same_v<R, float>, effort, 1);
+
+  // Kernel spectrum: kf (convolution order, kf[m] = kc[M-1-m]) at buffer positions
+  // [0, M) of the transform axes, forward transformed, scaled by 1 / prod(F).
+  spectrum_.reserve(tr_->buffer_reals());
+  R* s = spectrum_.data.get();
+  std::fill(s, s + tr_->buffer_reals(), R(0));
+  const std::size_t r = lay_.axes.size();
+  std::vector<index_t> bstride(r);  // buffer strides in values (real or complex)
+  {
+    index_t st = 1;
+    for (std::size_t i = r; i-- > 0;) {
+      bstride[i] = st;
+      st *= (!cplx && i + 1 == r) ? 2 * (lay_.axes[i].F / 2 + 1) : lay_.axes[i].F;
+    }
+  }
+  std::array<index_t, max_rank> kstride{};
+  {
+    index_t st = 1;
+    for (int d = pb_.rank() - 1; d >= 0; --d) {
+      kstride[static_cast<std::size_t>(d)] = st;
+      st *= pb_.kernel[d];
+    }
+  }
+  std::array<index_t, max_rank> m{};
+  double scale = 1;
+  for (const auto& a : lay_.axes) scale *= static_cast<double>(a.F);
+  for (std::size_t t = 0; t < kc_.size(); ++t) {
+    index_t src = 0, dst = 0;
+    for (int d = 0; d < pb_.rank(); ++d) {
+      const auto u = static_cast<std::size_t>(d);
+      src += (pb_.kernel[d] - 1 - m[u]) * kstride[u];
+    }
+    for (std::size_t i = 0; i < r; ++i) dst += m[static_cast<std::size_t>(lay_.axes[i].axis)] * bstride[i];
+    const T v = kc_[static_cast<std::size_t>(src)] / static_cast<R>(scale);
+    if constexpr (cplx) {
+      s[2 * dst] = v.real();
+      s[2 * dst + 1] = v.imag();
+    } else {
+      s[dst] = v;
+    }
+    for (int d = pb_.rank() - 1; d >= 0; --d) {
+      const auto u = static_cast<std::size_t>(d);
+      if (++m[u] < pb_.kernel[d]) break;
+      m[u] = 0;
+    }
+  }
+  tr_->forward(s);
+}
+
+template <class T>
+FftEngine<T>::~FftEngine() = default;
+
+template <class T>
+typename FftEngine<T>::Work* FftEngine<T>::acquire() const {
+  std::unique_ptr<Work> w;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pool_.empty()) {
+      w = std::move(pool_.back());
+      pool_.pop_back();
+    }
+  }
+  if (!w) w = std::make_unique<Work>();
+  w->buf.reserve(tr_->buffer_reals());
+  return w.release();
+}
+
+template <class T>
+void FftEngine<T>::release(Work* w) const {
+  std::unique_ptr<Work> p(w);
+  std::lock_guard<std::mutex> lock(mu_);
+  pool_.push_back(std::move(p));
+}
+
+namespace {
+
+template <class T>
+inline bool finite_value(const T& v) {
+  if constexpr (is_complex_v<T>)
+    return std::isfinite(v.real()) && std::isfinite(v.imag());
+  else
+    return std::isfinite(v);
+}
+
+}  // namespace
+
+template <class T>
+void FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const {
+  constexpr bool cplx = is_complex_v<T>;
+  const std::size_t r = lay_.axes.size();
+  // unit -> (batch index, block index per transform axis), C order.
+  std::array<index_t, max_rank> bi{}, blk{};
+  for (std::size_t i = r; i-- > 0;) {
+    blk[i] = unit % lay_.axes[i].nblocks;
+    unit /= lay_.axes[i].nblocks;
+  }
+  for (std::size_t j = batch_.size(); j-- > 0;) {
+    const index_t n = pb_.output[batch_[j]];
+    bi[j] = unit % n;
+    unit /= n;
+  }
+  // Base input offset of the batch slice (batch axes read input i + start there).
+  index_t in_base = 0, out_base = 0;
+  bool batch_outside = false;
+  for (std::size_t j = 0; j < batch_.size(); ++j) {
+    const int d = batch_[j];
+    const index_t idx = extend_index(bi[j] + pb_.start[static_cast<std::size_t>(d)], pb_.input[d], pb_.ext);
+    if (idx < 0)
+      batch_outside = true;
+    else
+      in_base += idx * in.stride(d);
+    out_base += bi[j] * out.stride(d);
+  }
+  // Per transform axis: first output, x position of buffer sample 0, samples to take.
+  std::array<index_t, max_rank> o{}, plo{}, lim{}, circ0{};
+  for (std::size_t i = 0; i < r; ++i) {
+    const FftAxis& a = lay_.axes[i];
+    const auto u = static_cast<std::size_t>(a.axis);
+    o[i] = blk[i] * a.B;
+    if (a.zero_tail) {
+      plo[i] = a.p_lo0;
+      lim[i] = a.fill;
+    } else {
+      plo[i] = o[i] + pb_.start[u] - (pb_.kernel[a.axis] - 1);
+      lim[i] = a.F;
+    }
+    circ0[i] = o[i] + pb_.start[u] - plo[i];  // circular index of output o
+  }
+
+  // 1. Fill: buffer rows along the last transform axis.
+  R* buf = w.buf.data.get();
+  const index_t Flast = lay_.axes[r - 1].F;
+  const index_t row_len = cplx ? 2 * Flast : 2 * (Flast / 2 + 1);  // reals per buffer row
+  index_t nrows = 1;
+  for (std::size_t i = 0; i + 1 < r; ++i) nrows *= lay_.axes[i].F;
+  const T cval = pb_.ext == Ext::Constant ? T(static_cast<R>(pb_.cval)) : T(0);
+  const auto put = [&](R* row, index_t q, T v) {
+    if (!clean && !finite_value(v)) v = T(0);  // recomputed directly afterwards
+    if constexpr (cplx) {
+      row[2 * q] = v.real();
+      row[2 * q + 1] = v.imag();
+    } else {
+      row[q] = v;
+    }
+  };
+  {
+    std::array<index_t, max_rank> q{};
+    const FftAxis& al = lay_.axes[r - 1];
+    const index_t nl = pb_.input[al.axis], sl = in.stride(al.axis);
+    for (index_t row = 0; row < nrows; ++row) {
+      R* dst = buf + row * row_len;
+      index_t src = in_base;
+      bool zero = false, outside = batch_outside;
+      for (std::size_t i = 0; i + 1 < r; ++i) {
+        if (q[i] >= lim[i]) {
+          zero = true;
+          break;
+        }
+        const int d = lay_.axes[i].axis;
+        const index_t idx = extend_index(plo[i] + q[i], pb_.input[d], pb_.ext);
+        if (idx < 0)
+          outside = true;
+        else
+          src += idx * in.stride(d);
+      }
+      const index_t take = zero ? 0 : lim[r - 1];
+      const index_t p0 = plo[r - 1];
+      if (outside && !zero) {
+        for (index_t j = 0; j < take; ++j) put(dst, j, cval);
+      } else {
+        // Inside the input along the row: a straight strided copy; the ends through
+        // the extension rule.
+        const index_t lo = std::clamp<index_t>(-p0, 0, take), hi = std::clamp<index_t>(nl - p0, lo, take);
+        for (index_t j = 0; j < lo; ++j) {
+          const index_t idx = extend_index(p0 + j, nl, pb_.ext);
+          put(dst, j, idx < 0 ? cval : in.data()[src + idx * sl]);
+        }
+        const T* sp = in.data() + src + p0 * sl;
+        if (clean && !cplx && sl == 1) {
+          std::copy(reinterpret_cast<const R*>(sp) + lo, reinterpret_cast<const R*>(sp) + hi, dst + lo);
+        } else {
+          for (index_t j = lo; j < hi; ++j) put(dst, j, sp[j * sl]);
+        }
+        for (index_t j = hi; j < take; ++j) {
+          const index_t idx = extend_index(p0 + j, nl, pb_.ext);
+          put(dst, j, idx < 0 ? cval : in.data()[src + idx * sl]);
+        }
+      }
+      for (index_t j = take; j < Flast; ++j) put(dst, j, T(0));
+      for (std::size_t i = r - 1; i-- > 0;) {
+        if (++q[i] < lay_.axes[i].F) break;
+        q[i] = 0;
+      }
+    }
+  }
+
+  // 2. Transform, multiply by the kernel spectrum, transform back.
+  tr_->forward(buf);
+  {
+    const R* ks = spectrum_.data.get();
+    const std::size_t n = tr_->spectrum_size();
+    for (std::size_t k = 0; k < n; ++k) {
+      const R a = buf[2 * k], b = buf[2 * k + 1], c = ks[2 * k], d = ks[2 * k + 1];
+      buf[2 * k] = a * c - b * d;
+      buf[2 * k + 1] = a * d + b * c;
+    }
+  }
+  tr_->backward(buf);
+
+  // 3. Extract the block's outputs: output i reads circular index i - o + circ0.
+  {
+    std::array<index_t, max_rank> cnt{}, q{};
+    index_t nout_rows = 1;
+    for (std::size_t i = 0; i < r; ++i) {
+      cnt[i] = std::min(lay_.axes[i].B, pb_.output[lay_.axes[i].axis] - o[i]);
+      if (i + 1 < r) nout_rows *= cnt[i];
+    }
+    const int dl = lay_.axes[r - 1].axis;
+    const index_t osl = out.stride(dl);
+    for (index_t row = 0; row < nout_rows; ++row) {
+      index_t boff = 0, ooff = out_base;
+      for (std::size_t i = 0; i + 1 < r; ++i) {
+        index_t st = 1;
+        for (std::size_t k = i + 1; k + 1 < r; ++k) st *= lay_.axes[k].F;
+        boff += (q[i] + circ0[i]) * st * row_len;
+        ooff += (o[i] + q[i]) * out.stride(lay_.axes[i].axis);
+      }
+      const R* src = buf + boff;
+      T* dst = out.data() + ooff + o[r - 1] * osl;
+      const index_t c0 = circ0[r - 1];
+      for (index_t j = 0; j < cnt[r - 1]; ++j) {
+        if constexpr (cplx)
+          dst[j * osl] = T(src[2 * (c0 + j)], src[2 * (c0 + j) + 1]);
+        else
+          dst[j * osl] = src[c0 + j];
+      }
+      for (std::size_t i = r - 1; i-- > 0;) {
+        if (++q[i] < cnt[i]) break;
+        q[i] = 0;
+      }
+    }
+  }
+}
+
+template <class T>
+void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
+  // Non-finite input: transform with those samples zeroed, then recompute directly
+  // the outputs whose window holds one (scipy's fftconvolve would spread one NaN
+  // over the whole output).
+  bool clean = std::isfinite(pb_.cval);
+  if (clean) {
+    std::array<index_t, max_rank> i{};
+    const int D = pb_.rank();
+    const index_t n = static_cast<index_t>(checked_size(pb_.input, pb_.api_name(), "input"));
+    const index_t inner = pb_.input[D - 1], s = in.stride(D - 1);
+    for (index_t row = 0; row < n / inner && clean; ++row) {
+      index_t off = 0;
+      for (int d = 0; d + 1 < D; ++d) off += i[static_cast<std::size_t>(d)] * in.stride(d);
+      const T* p = in.data() + off;
+      for (index_t j = 0; j < inner; ++j)
+        if (!finite_value(p[j * s])) {
+          clean = false;
+          break;
+        }
+      for (int d = D - 2; d >= 0; --d) {
+        const auto u = static_cast<std::size_t>(d);
+        if (++i[u] < pb_.input[d]) break;
+        i[u] = 0;
+      }
+    }
+  }
+
+  const int nt = resolve_threads(threads, lay_.units, lay_.predicted_cost);
+  std::vector<Work*> works;
+  struct Returner {
+    const FftEngine* e;
+    std::vector<Work*>* w;
+    ~Returner() {
+      for (auto* p : *w) e->release(p);
+    }
+  } returner{this, &works};
+  for (int t = 0; t < nt; ++t) works.push_back(acquire());
+  for_each_slice(lay_.units, nt,
+                 [&](index_t u, int worker) { run_unit(u, in, out, *works[static_cast<std::size_t>(worker)], clean); });
+  if (!clean) recompute_nonfinite(in, out);
+}
+
+template <class T>
+void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& out) const {
+  const int D = pb_.rank();
+  const std::size_t nout = checked_size(pb_.output, pb_.api_name(), "output");
+  std::vector<unsigned char> mark(nout, 0);
+  std::array<index_t, max_rank> ostride{};
+  {
+    index_t st = 1;
+    for (int d = D - 1; d >= 0; --d) {
+      ostride[static_cast<std::size_t>(d)] = st;
+      st *= pb_.output[d];
+    }
+  }
+  // Per axis: the extended positions e in the window range that read input index p,
+  // and the outputs [e - start, e - start + M - 1] that read e.
+  std::vector<std::vector<std::vector<index_t>>> pre(static_cast<std::size_t>(D));
+  for (int d = 0; d < D; ++d) {
+    const auto u = static_cast<std::size_t>(d);
+    pre[u].resize(static_cast<std::size_t>(pb_.input[d]));
+    const index_t lo = pb_.start[u] - (pb_.kernel[d] - 1), hi = pb_.start[u] + pb_.output[d] - 1;
+    for (index_t e = lo; e <= hi; ++e) {
+      const index_t idx = extend_index(e, pb_.input[d], pb_.ext);
+      if (idx >= 0) pre[u][static_cast<std::size_t>(idx)].push_back(e);
+    }
+  }
+  // Marks every output in the product of per-axis output intervals.
+  auto mark_box = [&](const std::array<std::vector<std::pair<index_t, index_t>>, max_rank>& iv) {
+    std::array<std::size_t, max_rank> k{};
+    for (;;) {
+      // Odometer over the interval choice per axis, then over the box.
+      std::array<index_t, max_rank> lo{}, hi{}, i{};
+      bool empty = false;
+      for (int d = 0; d < D; ++d) {
+        const auto u = static_cast<std::size_t>(d);
+        lo[u] = iv[u][k[u]].first;
+        hi[u] = iv[u][k[u]].second;
+        empty = empty || lo[u] > hi[u];
+        i[u] = lo[u];
+      }
+      if (!empty)
+        for (;;) {
+          std::size_t f = 0;
+          for (int d = 0; d < D; ++d) f += static_cast<std::size_t>(i[static_cast<std::size_t>(d)] * ostride[static_cast<std::size_t>(d)]);
+          mark[f] = 1;
+          int d = D - 1;
+          for (; d >= 0; --d) {
+            const auto u = static_cast<std::size_t>(d);
+            if (++i[u] <= hi[u]) break;
+            i[u] = lo[u];
+          }
+          if (d < 0) break;
+        }
+      int d = D - 1;
+      for (; d >= 0; --d) {
+        const auto u = static_cast<std::size_t>(d);
+        if (++k[u] < iv[u].size()) break;
+        k[u] = 0;
+      }
+      if (d < 0) break;
+    }
+  };
+  std::array<std::vector<std::pair<index_t, index_t>>, max_rank> iv;
+  if (!std::isfinite(pb_.cval) && pb_.ext == Ext::Constant) {
+    // A non-finite cval: every output whose window leaves the input.
+    std::array<index_t, max_rank> i{};
+    for (std::size_t f = 0; f < nout; ++f) {
+      bool leaves = false;
+      for (int d = 0; d < D; ++d) {
+        const auto u = static_cast<std::size_t>(d);
+        leaves = leaves || i[u] + pb_.start[u] - (pb_.kernel[d] - 1) < 0 || i[u] + pb_.start[u] >= pb_.input[d];
+      }
+      if (leaves) mark[f] = 1;
+      for (int d = D - 1; d >= 0; --d) {
+        const auto u = static_cast<std::size_t>(d);
+        if (++i[u] < pb_.output[d]) break;
+        i[u] = 0;
+      }
+    }
+  }
+  {
+    std::array<index_t, max_rank> p{};
+    const std::size_t nin = checked_size(pb_.input, pb_.api_name(), "input");
+    for (std::size_t f = 0; f < nin; ++f) {
+      index_t off = 0;
+      for (int d = 0; d < D; ++d) off += p[static_cast<std::size_t>(d)] * in.stride(d);
+      if (!finite_value(in.data()[off])) {
+        bool any = true;
+        for (int d = 0; d < D; ++d) {
+          const auto u = static_cast<std::size_t>(d);
+          iv[u].clear();
+          for (index_t e : pre[u][static_cast<std::size_t>(p[u])])
+            iv[u].emplace_back(std::max<index_t>(0, e - pb_.start[u]),
+                               std::min<index_t>(pb_.output[d] - 1, e - pb_.start[u] + pb_.kernel[d] - 1));
+          any = any && !iv[u].empty();
+        }
+        if (any) mark_box(iv);
+      }
+      for (int d = D - 1; d >= 0; --d) {
+        const auto u = static_cast<std::size_t>(d);
+        if (++p[u] < pb_.input[d]) break;
+        p[u] = 0;
+      }
+    }
+  }
+  const std::size_t marked = static_cast<std::size_t>(std::count(mark.begin(), mark.end(), 1));
+  if (marked == 0) return;
+  if (fallback_ && marked * 8 > nout) {  // most of the output: the direct engine for all of it
+    fallback_->run(in, out, 1);
+    return;
+  }
+  // Direct sums for the marked outputs, in the kernel's order (correlation form).
+  const T cval = pb_.ext == Ext::Constant ? T(static_cast<R>(pb_.cval)) : T(0);
+  std::array<index_t, max_rank> i{};
+  for (std::size_t f = 0; f < nout; ++f) {
+    if (mark[f]) {
+      T acc = T(0);
+      std::array<index_t, max_rank> m{};
+      for (std::size_t t = 0; t < kc_.size(); ++t) {
+        index_t off = 0;
+        bool outside = false;
+        for (int d = 0; d < D; ++d) {
+          const auto u = static_cast<std::size_t>(d);
+          const index_t idx = extend_index(i[u] + pb_.start[u] - (pb_.kernel[d] - 1) + m[u], pb_.input[d], pb_.ext);
+          if (idx < 0) {
+            outside = true;
+            break;
+          }
+          off += idx * in.stride(d);
+        }
+        acc += kc_[t] * (outside ? cval : in.data()[off]);
+        for (int d = D - 1; d >= 0; --d) {
+          const auto u = static_cast<std::size_t>(d);
+          if (++m[u] < pb_.kernel[d]) break;
+          m[u] = 0;
+        }
+      }
+      index_t ooff = 0;
+      for (int d = 0; d < D; ++d) ooff += i[static_cast<std::size_t>(d)] * out.stride(d);
+      out.data()[ooff] = acc;
+    }
+    for (int d = D - 1; d >= 0; --d) {
+      const auto u = static_cast<std::size_t>(d);
+      if (++i[u] < pb_.output[d]) break;
+      i[u] = 0;
+    }
+  }
+}
+
+template class FftEngine<float>;
+template class FftEngine<double>;
+template class FftEngine<std::complex<float>>;
+template class FftEngine<std::complex<double>>;
+
+}  // namespace autoconv::detail

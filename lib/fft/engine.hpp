@@ -1,0 +1,81 @@
+// lib/fft/engine.hpp: the FFT engines. Method::FFT is one transform per batch slice
+// covering the whole output; Method::OverlapAdd cuts the output into blocks, each
+// convolved through a small transform with the cached kernel spectrum (overlap-save:
+// a block of F samples of the extended input yields F - M + 1 exact outputs). Both
+// are the same code with different block shapes.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <autoconv/view.hpp>
+
+#include "core/problem.hpp"
+#include "direct/direct.hpp"
+#include "fft/fftw.hpp"
+
+namespace autoconv::detail {
+
+/// Block geometry on one transform axis.
+struct FftAxis {
+  int axis = 0;        // problem axis
+  index_t F = 1;       // transform length
+  index_t B = 1;       // outputs per block
+  index_t nblocks = 1;
+  bool zero_tail = false;  // FFT of the input region itself with a zero tail (Ext::Zero only)
+  index_t p_lo0 = 0;       // zero_tail: x position of buffer sample 0
+  index_t fill = 0;        // zero_tail: samples taken from the input (then zeros)
+};
+
+/// What a method would need: the geometry and its working memory.
+struct FftLayout {
+  std::vector<FftAxis> axes;  // transform axes, in problem order
+  std::size_t spectrum_bytes = 0;
+  std::size_t block_bytes = 0;  // one worker's transform buffer
+  double predicted_cost = 0;    // transform cost units for the whole output
+  index_t units = 1;            // batch slices x blocks
+};
+
+/// Chooses the geometry of `method` (FFT or OverlapAdd) for `pb` under
+/// `memory_limit` bytes with `threads` workers; throws autoconv::error naming the
+/// bytes needed when no geometry fits (FFT), before anything is allocated.
+FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, bool complex_data,
+                     std::size_t memory_limit, int threads);
+
+template <class T>
+class FftEngine {
+ public:
+  using R = real_t<T>;
+  /// `kc`: the kernel in correlation order (problem.hpp), C order. `fallback` computes
+  /// whole outputs directly when non-finite input would spoil too many of them.
+  FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort, int threads,
+            std::shared_ptr<const DirectEngine<T>> fallback);
+  ~FftEngine();
+
+  void run(View<const T> in, View<T> out, int threads) const;
+
+ private:
+  struct Work;
+  Work* acquire() const;
+  void release(Work* w) const;
+  void run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const;
+  void recompute_nonfinite(const View<const T>& in, const View<T>& out) const;
+
+  Problem pb_;
+  std::vector<T> kc_;
+  FftLayout lay_;
+  std::shared_ptr<const fft::Transform> tr_;
+  fft::Buffer<R> spectrum_;  // kernel spectrum / prod(F), interleaved complex
+  std::shared_ptr<const DirectEngine<T>> fallback_;
+  std::vector<int> batch_;   // problem axes not transformed
+  mutable std::mutex mu_;
+  mutable std::vector<std::unique_ptr<Work>> pool_;
+};
+
+extern template class FftEngine<float>;
+extern template class FftEngine<double>;
+extern template class FftEngine<std::complex<float>>;
+extern template class FftEngine<std::complex<double>>;
+
+}  // namespace autoconv::detail

@@ -1,0 +1,335 @@
+// lib/fft/fftw.cpp: the FFTW plan cache, the FFTW lock and its hooks, wisdom, fast
+// transform lengths, and huge-page-friendly buffers.
+#include "fft/fftw.hpp"
+
+#include <fftw3.h>
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <tuple>
+
+#include <autoconv/fft.hpp>
+
+namespace autoconv {
+namespace detail::fft {
+
+namespace {
+
+// ---- the lock ---------------------------------------------------------------------
+// FINUFFT's lesson: fftw_make_planner_thread_safe does not protect programs that
+// mix threads and OpenMP; one process-wide mutex around every non-execute FFTW call
+// does. A program planning FFTW itself installs its own lock with set_fftw_lock.
+std::mutex internal_mutex;
+void internal_lock(void*) { internal_mutex.lock(); }
+void internal_unlock(void*) { internal_mutex.unlock(); }
+std::atomic<void (*)(void*)> lock_fn{internal_lock};
+std::atomic<void (*)(void*)> unlock_fn{internal_unlock};
+std::atomic<void*> lock_data{nullptr};
+
+struct FftwLock {
+  void (*unlock)(void*);
+  void* data;
+  FftwLock() : unlock(unlock_fn.load()), data(lock_data.load()) { lock_fn.load()(data); }
+  ~FftwLock() { unlock(data); }
+  FftwLock(const FftwLock&) = delete;
+  FftwLock& operator=(const FftwLock&) = delete;
+};
+
+// Once, under the lock: FFTW's threads and the wisdom file named by AUTOCONV_WISDOM.
+bool wisdom_from_string(const std::string& text);
+void init_locked() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  fftw_init_threads();
+  fftwf_init_threads();
+  if (const char* path = std::getenv("AUTOCONV_WISDOM")) {
+    std::ifstream f(path);
+    if (f) {
+      std::stringstream ss;
+      ss << f.rdbuf();
+      wisdom_from_string(ss.str());
+    }
+  }
+}
+
+// A wisdom file holds FFTW's double-precision wisdom and its single-precision
+// wisdom one after the other; each starts with "(fftw-".
+bool wisdom_from_string(const std::string& text) {
+  bool any = false;
+  std::size_t at = text.find("(fftw-");
+  while (at != std::string::npos) {
+    const std::size_t next = text.find("(fftw-", at + 1);
+    const std::string part = text.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    const bool single = part.find("fftwf_wisdom") != std::string::npos;
+    const int ok = single ? fftwf_import_wisdom_from_string(part.c_str())
+                          : fftw_import_wisdom_from_string(part.c_str());
+    any = any || ok != 0;
+    at = next;
+  }
+  return any;
+}
+
+unsigned flags_of(Effort e) {
+  switch (e) {
+    case Effort::Estimate:
+      return FFTW_ESTIMATE;
+    case Effort::Measure:
+      return FFTW_MEASURE;
+    case Effort::Patient:
+      return FFTW_PATIENT;
+  }
+  return FFTW_ESTIMATE;
+}
+
+// MACHINE_NOTES.md: uncapped FFTW_MEASURE took 37-74 s for one ~1e6-point pair;
+// capped at 1 s the plans ran as fast.
+double time_limit_of(Effort e) { return e == Effort::Patient ? 10.0 : 1.0; }
+
+using Key = std::tuple<std::vector<int>, bool, bool, int, int>;
+
+struct Cache {
+  std::map<Key, std::shared_ptr<Transform>> plans;
+};
+Cache& cache() {
+  static Cache* c = new Cache;  // never destroyed: plans may outlive static destructors
+  return *c;
+}
+
+// Keep at most this many distinct shapes cached; plans in use are never evicted.
+constexpr std::size_t cache_limit = 128;
+
+}  // namespace
+
+Transform::~Transform() {
+  FftwLock lock;
+  if (single) {
+    if (fwd) fftwf_destroy_plan(static_cast<fftwf_plan>(fwd));
+    if (bwd) fftwf_destroy_plan(static_cast<fftwf_plan>(bwd));
+  } else {
+    if (fwd) fftw_destroy_plan(static_cast<fftw_plan>(fwd));
+    if (bwd) fftw_destroy_plan(static_cast<fftw_plan>(bwd));
+  }
+}
+
+std::size_t Transform::spectrum_size() const {
+  std::size_t s = 1;
+  for (int i = 0; i < rank; ++i) {
+    const auto e = static_cast<std::size_t>(n[static_cast<std::size_t>(i)]);
+    s *= (!complex_data && i == rank - 1) ? e / 2 + 1 : e;
+  }
+  return s;
+}
+
+std::size_t Transform::buffer_reals() const { return 2 * spectrum_size(); }
+
+void Transform::forward(void* buf) const {
+  if (complex_data) {
+    if (single)
+      fftwf_execute_dft(static_cast<fftwf_plan>(fwd), static_cast<fftwf_complex*>(buf), static_cast<fftwf_complex*>(buf));
+    else
+      fftw_execute_dft(static_cast<fftw_plan>(fwd), static_cast<fftw_complex*>(buf), static_cast<fftw_complex*>(buf));
+  } else {
+    if (single)
+      fftwf_execute_dft_r2c(static_cast<fftwf_plan>(fwd), static_cast<float*>(buf), static_cast<fftwf_complex*>(buf));
+    else
+      fftw_execute_dft_r2c(static_cast<fftw_plan>(fwd), static_cast<double*>(buf), static_cast<fftw_complex*>(buf));
+  }
+}
+
+void Transform::backward(void* buf) const {
+  if (complex_data) {
+    if (single)
+      fftwf_execute_dft(static_cast<fftwf_plan>(bwd), static_cast<fftwf_complex*>(buf), static_cast<fftwf_complex*>(buf));
+    else
+      fftw_execute_dft(static_cast<fftw_plan>(bwd), static_cast<fftw_complex*>(buf), static_cast<fftw_complex*>(buf));
+  } else {
+    if (single)
+      fftwf_execute_dft_c2r(static_cast<fftwf_plan>(bwd), static_cast<fftwf_complex*>(buf), static_cast<float*>(buf));
+    else
+      fftw_execute_dft_c2r(static_cast<fftw_plan>(bwd), static_cast<fftw_complex*>(buf), static_cast<double*>(buf));
+  }
+}
+
+std::shared_ptr<const Transform> transform(const std::vector<int>& n, bool complex_data, bool single, Effort effort,
+                                           int threads) {
+  if (threads < 1) threads = 1;
+  const Key key{n, complex_data, single, static_cast<int>(effort), threads};
+  std::vector<std::shared_ptr<Transform>> evicted;  // destroyed after the lock is released
+  std::shared_ptr<Transform> t;
+  {
+    FftwLock lock;
+    init_locked();
+    Cache& c = cache();
+    auto it = c.plans.find(key);
+    if (it != c.plans.end()) return it->second;
+    if (c.plans.size() >= cache_limit) {
+      for (auto e = c.plans.begin(); e != c.plans.end();) {
+        if (e->second.use_count() == 1) {
+          evicted.push_back(std::move(e->second));
+          e = c.plans.erase(e);
+        } else {
+          ++e;
+        }
+      }
+    }
+    t = std::make_shared<Transform>();
+    t->rank = static_cast<int>(n.size());
+    t->n = n;
+    t->complex_data = complex_data;
+    t->single = single;
+    // Plan on a scratch buffer of the same layout and alignment (MEASURE overwrites it).
+    Buffer<char> scratch;
+    scratch.reserve(t->buffer_reals() * (single ? sizeof(float) : sizeof(double)));
+    void* buf = scratch.data.get();
+    const unsigned flags = flags_of(effort);
+    if (single) {
+      fftwf_set_timelimit(time_limit_of(effort));
+      fftwf_plan_with_nthreads(threads);
+      if (complex_data) {
+        auto* z = static_cast<fftwf_complex*>(buf);
+        t->fwd = fftwf_plan_dft(t->rank, n.data(), z, z, FFTW_FORWARD, flags);
+        t->bwd = fftwf_plan_dft(t->rank, n.data(), z, z, FFTW_BACKWARD, flags);
+      } else {
+        t->fwd = fftwf_plan_dft_r2c(t->rank, n.data(), static_cast<float*>(buf), static_cast<fftwf_complex*>(buf), flags);
+        t->bwd = fftwf_plan_dft_c2r(t->rank, n.data(), static_cast<fftwf_complex*>(buf), static_cast<float*>(buf), flags);
+      }
+      fftwf_plan_with_nthreads(1);
+    } else {
+      fftw_set_timelimit(time_limit_of(effort));
+      fftw_plan_with_nthreads(threads);
+      if (complex_data) {
+        auto* z = static_cast<fftw_complex*>(buf);
+        t->fwd = fftw_plan_dft(t->rank, n.data(), z, z, FFTW_FORWARD, flags);
+        t->bwd = fftw_plan_dft(t->rank, n.data(), z, z, FFTW_BACKWARD, flags);
+      } else {
+        t->fwd = fftw_plan_dft_r2c(t->rank, n.data(), static_cast<double*>(buf), static_cast<fftw_complex*>(buf), flags);
+        t->bwd = fftw_plan_dft_c2r(t->rank, n.data(), static_cast<fftw_complex*>(buf), static_cast<double*>(buf), flags);
+      }
+      fftw_plan_with_nthreads(1);
+    }
+    if (!t->fwd || !t->bwd) {
+      std::string dims;
+      for (int v : n) dims += (dims.empty() ? "" : " x ") + std::to_string(v);
+      throw error("autoconv: FFTW could not plan a transform of size " + dims);
+    }
+    c.plans.emplace(key, t);
+  }
+  return t;
+}
+
+namespace {
+
+// Relative cost per point of one FFTW r2c + c2r pair at length n, from timings on
+// this machine (FFTW 3.3.10, MEASURE): per n log2 n, lengths with no factor 2 ran
+// ~2.2x slower (2187 = 3^7: 0.61 ns vs 2240: 0.28 ns), one factor 2 ~1.2x, and each
+// factor 7 or high power of 3 adds a little.
+double cost_factor(index_t n) {
+  int e2 = 0, e3 = 0, e7 = 0;
+  while (n % 2 == 0) n /= 2, ++e2;
+  while (n % 3 == 0) n /= 3, ++e3;
+  while (n % 5 == 0) n /= 5;
+  while (n % 7 == 0) n /= 7, ++e7;
+  double f = 1.0;
+  if (e2 == 0) f += 1.2;
+  if (e2 == 1) f += 0.2;
+  f += 0.1 * e7 + (e3 > 3 ? 0.1 * (e3 - 3) : 0.0);
+  return f;
+}
+
+double length_cost(index_t n) {
+  const double dn = static_cast<double>(n);
+  return dn * std::max(1.0, std::log2(dn)) * cost_factor(n);
+}
+
+}  // namespace
+
+index_t good_size(index_t n) {
+  if (n <= 8) return std::max<index_t>(n, 1);
+  // Every 2^a 3^b 5^c 7^d in [n, 2n] (the next power of two is always among them).
+  index_t best = 0;
+  double best_cost = 0;
+  for (index_t p2 = 1; p2 <= 2 * n; p2 *= 2)
+    for (index_t p3 = p2; p3 <= 2 * n; p3 *= 3)
+      for (index_t p5 = p3; p5 <= 2 * n; p5 *= 5)
+        for (index_t p7 = p5; p7 <= 2 * n; p7 *= 7) {
+          if (p7 < n) continue;
+          const double c = length_cost(p7);
+          if (best == 0 || c < best_cost) best = p7, best_cost = c;
+        }
+  return best;
+}
+
+double transform_cost(const std::vector<index_t>& n) {
+  double total = 1, per_point = 0;
+  for (index_t v : n) {
+    total *= static_cast<double>(v);
+    per_point += std::max(1.0, std::log2(static_cast<double>(v))) * cost_factor(v);
+  }
+  return total * per_point;
+}
+
+void* allocate(std::size_t bytes) {
+  // Large buffers on 2 MiB boundaries with MADV_HUGEPAGE (this machine's THP mode is
+  // madvise-only): FFTW ran 1.6-3.7x faster on them for the largest transforms.
+  constexpr std::size_t huge = std::size_t(2) << 20;
+  const bool big = bytes >= 4 * huge;
+  const std::size_t align = big ? huge : 64;
+  void* p = nullptr;
+  if (posix_memalign(&p, align, bytes ? bytes : 1) != 0) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  if (big) madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
+void release(void* p) noexcept { std::free(p); }
+
+}  // namespace detail::fft
+
+bool load_wisdom(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return false;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  detail::fft::FftwLock lock;
+  detail::fft::init_locked();
+  return detail::fft::wisdom_from_string(ss.str());
+}
+
+bool save_wisdom(const std::string& path) {
+  std::string text;
+  {
+    detail::fft::FftwLock lock;
+    detail::fft::init_locked();
+    if (char* d = fftw_export_wisdom_to_string()) {
+      text += d;
+      std::free(d);
+    }
+    if (char* s = fftwf_export_wisdom_to_string()) {
+      text += s;
+      std::free(s);
+    }
+  }
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) return false;
+  f << text;
+  return static_cast<bool>(f);
+}
+
+void set_fftw_lock(void (*lock)(void*), void (*unlock)(void*), void* data) {
+  if ((lock == nullptr) != (unlock == nullptr))
+    throw error("autoconv::set_fftw_lock: give both lock and unlock, or neither");
+  detail::fft::lock_data.store(lock ? data : nullptr);
+  detail::fft::lock_fn.store(lock ? lock : detail::fft::internal_lock);
+  detail::fft::unlock_fn.store(unlock ? unlock : detail::fft::internal_unlock);
+}
+
+}  // namespace autoconv

@@ -1,0 +1,224 @@
+// test/test_fft.cpp: the FFT and OverlapAdd methods against the exact long-double
+// reference (ranks 1-4, every mode, border, origin and value type, with and without
+// Options::axes), non-finite inputs kept local, the memory budget, concurrency.
+#include "calls.hpp"
+
+using namespace testing;
+
+namespace {
+
+const autoconv::Method fft_methods[] = {autoconv::Method::FFT, autoconv::Method::OverlapAdd};
+
+autoconv::Options with(autoconv::Method m, int threads = 1) {
+  autoconv::Options o;
+  o.method = m;
+  o.threads = threads;
+  return o;
+}
+
+bool valid_possible(const Shape& x, const Shape& k) {
+  bool xl = true, kl = true;
+  for (int a = 0; a < x.rank(); ++a) {
+    xl = xl && x[a] >= k[a];
+    kl = kl && k[a] >= x[a];
+  }
+  return xl || kl;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("FFT and OverlapAdd match the exact reference on random problems", T, float, double,
+                   std::complex<float>, std::complex<double>) {
+  std::mt19937_64 rng(31337);
+  int checked = 0;
+  for (int trial = 0; trial < 160; ++trial) {
+    const int r = 1 + trial % 4;
+    const index_t nmax = r == 1 ? 300 : r == 2 ? 40 : r == 3 ? 14 : 7;
+    std::vector<index_t> xv, kv;
+    for (int a = 0; a < r; ++a) {
+      xv.push_back(1 + static_cast<index_t>(rng() % static_cast<std::uint64_t>(nmax)));
+      const index_t kmax = (trial % 5 == 0) ? xv.back() + 3 : std::max<index_t>(1, xv.back() / 2 + 1);
+      kv.push_back(1 + static_cast<index_t>(rng() % static_cast<std::uint64_t>(kmax)));
+    }
+    const Shape xs(xv), ks(kv);
+    Spec s;
+    s.correlate = rng() % 2;
+    s.style = static_cast<int>(rng() % 3);
+    s.mode = static_cast<Mode>(rng() % 3);
+    s.border.boundary = static_cast<Boundary>(rng() % 5);
+    s.border.cval = (rng() % 2) ? 0.0 : -0.75;
+    if (s.style == 2)
+      for (int a = 0; a < r; ++a) {
+        const index_t m = ks[a];
+        const int pick = static_cast<int>(rng() % 3);
+        s.border.origin.push_back(pick == 0 ? -(m / 2) : pick == 1 ? (m - 1) / 2 : 0);
+      }
+    if (s.style != 2 && s.mode == Mode::Valid && !valid_possible(xs, ks)) continue;
+    const auto x = random_array<T>(xs, rng);
+    const auto k = random_array<T>(ks, rng);
+    Array<wide_t<T>> ref = s.style == 2 ? reference_image(s.correlate, x, k, to_ext(s.border.boundary), s.border.cval,
+                                                          s.border.origin)
+                                        : reference_signal(s.correlate, x, k, s.mode,
+                                                           s.style == 1 ? to_ext(s.border.boundary) : Ext::Zero,
+                                                           s.border.cval);
+    const double atol = fft_bound(x, k, s.border.cval);
+    for (auto m : fft_methods) {
+      Array<T> out(ref.shape);
+      call_view<T>(s, x.view(), k.view(), out.view(), with(m, 1 + trial % 2));
+      CHECK_MESSAGE(max_abs_diff<T>(out.view(), ref) <= atol, type_name<T>(), " ", autoconv::to_string(m), " ",
+                    describe(s, xs, ks));
+    }
+    ++checked;
+  }
+  CHECK(checked > 100);
+}
+
+TEST_CASE_TEMPLATE("Options::axes batches the other axes, for every method", T, double, std::complex<float>) {
+  std::mt19937_64 rng(8);
+  // 6 channels x 500 samples, a 1-D kernel along axis 1; a stack of 3 images along axis 0.
+  struct P {
+    Shape x, k;
+    std::vector<int> axes;
+  };
+  for (const P& p : {P{Shape{6, 500}, Shape{1, 31}, {1}}, P{Shape{3, 20, 24}, Shape{1, 5, 4}, {1, 2}},
+                     P{Shape{40, 5}, Shape{7, 1}, {0}}}) {
+    const auto x = random_array<T>(p.x, rng);
+    const auto k = random_array<T>(p.k, rng);
+    for (int style = 0; style < 3; ++style) {
+      Spec s;
+      s.style = style;
+      s.mode = Mode::Valid;  // the swap rule looks at the listed axes only
+      s.border = Border{Boundary::Reflect, 0.0, {}};
+      const auto ref = style == 2 ? reference_image(false, x, k, Ext::Reflect, 0.0, {})
+                                  : reference_signal(false, x, k, Mode::Valid, style == 1 ? Ext::Reflect : Ext::Zero);
+      for (auto m : {autoconv::Method::Direct, autoconv::Method::FFT, autoconv::Method::OverlapAdd}) {
+        auto o = with(m);
+        for (int a : p.axes) o.axes.push_back(a);  // (a vector copy trips GCC 12 -Wnonnull here)
+        Array<T> out(ref.shape);
+        call_view<T>(s, x.view(), k.view(), out.view(), o);
+        CHECK_MESSAGE(max_abs_diff<T>(out.view(), ref) <= fft_bound(x, k), autoconv::to_string(m), " ",
+                      describe(s, p.x, p.k));
+      }
+    }
+  }
+  // A kernel wider than 1 on an axis outside Options::axes is refused.
+  const auto x = random_array<T>(Shape{4, 9}, rng);
+  const auto k = random_array<T>(Shape{2, 3}, rng);
+  Array<T> out(Shape{4, 9});
+  auto o = with(autoconv::Method::FFT);
+  o.axes = {1};
+  CHECK_THROWS_WITH_AS(autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), o),
+                       doctest::Contains("extent 2 on axis 0, which is not in Options::axes"), autoconv::error);
+  o.axes = {1, 1};
+  CHECK_THROWS_WITH_AS(autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), o),
+                       doctest::Contains("names axis 1 twice"), autoconv::error);
+  o.axes = {2};
+  CHECK_THROWS_WITH_AS(autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), o),
+                       doctest::Contains("names axis 2, outside [0, 2)"), autoconv::error);
+}
+
+TEST_CASE_TEMPLATE("non-finite inputs stay inside the kernel's footprint for every method", T, float, double,
+                   std::complex<double>) {
+  std::mt19937_64 rng(99);
+  for (const auto& [xs, ks] : {std::pair{Shape{400}, Shape{9}}, std::pair{Shape{40, 33}, Shape{5, 4}},
+                               std::pair{Shape{12, 11, 10}, Shape{3, 4, 3}}}) {
+    auto x = random_array<T>(xs, rng);
+    const auto k = random_array<T>(ks, rng);
+    // A few NaN and Inf samples at random places, one at a corner (so reflections matter).
+    x.v[0] = T(std::numeric_limits<real_t<T>>::quiet_NaN());
+    for (int i = 0; i < 3; ++i) x.v[rng() % x.v.size()] = T(std::numeric_limits<real_t<T>>::infinity());
+    x.v[rng() % x.v.size()] = T(std::numeric_limits<real_t<T>>::quiet_NaN());
+    for (auto b : {Boundary::Reflect, Boundary::Constant, Boundary::Wrap}) {
+      const Border border{b, 0.5, {}};
+      Array<T> direct(xs);
+      autoconv::convolve<T>(x.view(), k.view(), border, direct.view(), with(autoconv::Method::Direct));
+      const auto ref = reference_image(false, x, k, to_ext(b), 0.5, {});
+      for (auto m : fft_methods) {
+        Array<T> out(xs);
+        autoconv::convolve<T>(x.view(), k.view(), border, out.view(), with(m));
+        std::size_t mismatched = 0, nonfinite = 0;
+        double worst = 0;
+        for (std::size_t i = 0; i < out.v.size(); ++i) {
+          const bool fd = std::isfinite(std::abs(direct.v[i])), fo = std::isfinite(std::abs(out.v[i]));
+          if (fd != fo) ++mismatched;
+          if (!fd) ++nonfinite;
+          if (fd && fo) worst = std::max(worst, static_cast<double>(std::abs(wide_t<T>(out.v[i]) - ref.v[i])));
+        }
+        CHECK_MESSAGE(mismatched == 0, autoconv::to_string(m), " x", xs.str(), " ", autoconv::to_string(b));
+        CHECK(nonfinite > 0);
+        CHECK(nonfinite < out.v.size() / 2);  // local, not everywhere
+        CHECK_MESSAGE(worst <= fft_bound(x, k, 0.5), autoconv::to_string(m), " x", xs.str());
+      }
+    }
+  }
+}
+
+TEST_CASE("a forced FFT above the memory limit fails before allocating; OverlapAdd fits by shrinking blocks") {
+  std::mt19937_64 rng(4);
+  const auto x = random_array<double>(Shape{300, 300}, rng);
+  const auto k = random_array<double>(Shape{9, 9}, rng);
+  Array<double> out(x.shape);
+  for (auto& v : out.v) v = -7;
+  auto o = with(autoconv::Method::FFT);
+  o.memory_limit = 256 * 1024;  // the 320 x 320 transform needs ~1.6 MiB
+  CHECK_THROWS_WITH_AS(autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(), o),
+                       doctest::Contains("Method::FFT needs"), autoconv::error);
+  CHECK(std::all_of(out.v.begin(), out.v.end(), [](double v) { return v == -7; }));
+  o.method = autoconv::Method::OverlapAdd;
+  autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(), o);
+  const auto ref = reference_signal(false, x, k, Mode::Same);
+  CHECK(max_abs_diff<double>(out.view(), ref) <= fft_bound(x, k));
+  o.memory_limit = 1024;  // not even one block
+  CHECK_THROWS_WITH_AS(autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(), o),
+                       doctest::Contains("Method::OverlapAdd needs at least"), autoconv::error);
+}
+
+TEST_CASE("concurrency: one-shot FFT calls of many shapes and shared plans from 8 threads") {
+  std::vector<std::thread> pool;
+  std::atomic<int> failures{0}, calls{0};
+  const Shape shared_shape{64, 48};
+  std::mt19937_64 rng0(1);
+  const auto shared_k = random_array<double>(Shape{7, 5}, rng0);
+  const autoconv::Plan<double> shared(autoconv::Operation::Convolve, shared_shape, shared_k.view(),
+                                      Border{Boundary::Mirror}, with(autoconv::Method::OverlapAdd));
+  for (int t = 0; t < 16; ++t)
+    pool.emplace_back([&, t] {
+      std::mt19937_64 rng(100 + static_cast<std::uint64_t>(t));
+      for (int i = 0; i < 200; ++i) {
+        if (t < 8) {  // one-shot calls, a new shape each time
+          const Shape xs{8 + static_cast<index_t>(rng() % 40), 5 + static_cast<index_t>(rng() % 30)};
+          const Shape ks{1 + static_cast<index_t>(rng() % 6), 1 + static_cast<index_t>(rng() % 6)};
+          const auto x = random_array<double>(xs, rng);
+          const auto k = random_array<double>(ks, rng);
+          Array<double> out(xs);
+          autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(),
+                                     with(i % 2 ? autoconv::Method::FFT : autoconv::Method::OverlapAdd));
+          const auto ref = reference_signal(false, x, k, Mode::Same);
+          if (!(max_abs_diff<double>(out.view(), ref) <= fft_bound(x, k))) ++failures;
+        } else {  // the shared plan
+          const auto x = random_array<double>(shared_shape, rng);
+          Array<double> out(shared_shape);
+          shared.execute(x.view(), out.view());
+          const auto ref = reference_image(false, x, shared_k, Ext::Mirror, 0.0, {});
+          if (!(max_abs_diff<double>(out.view(), ref) <= fft_bound(x, shared_k))) ++failures;
+        }
+        ++calls;
+      }
+    });
+  for (auto& th : pool) th.join();
+  CHECK(calls.load() == 16 * 200);
+  CHECK(failures.load() == 0);
+}
+
+TEST_CASE("wisdom round-trips through a file") {
+  const std::string path = "autoconv_test_wisdom.txt";
+  std::mt19937_64 rng(2);
+  const auto x = random_array<float>(Shape{100}, rng);
+  const auto k = random_array<float>(Shape{7}, rng);
+  Array<float> out(x.shape);
+  autoconv::convolve<float>(x.view(), k.view(), Mode::Same, out.view(), with(autoconv::Method::FFT));
+  CHECK(autoconv::save_wisdom(path));
+  CHECK(autoconv::load_wisdom(path));
+  CHECK_FALSE(autoconv::load_wisdom("/nonexistent/autoconv-wisdom"));
+  std::remove(path.c_str());
+}
