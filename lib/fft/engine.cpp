@@ -6,9 +6,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "parallel/slices.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace autoconv::detail {
 
@@ -190,6 +197,38 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
 
 // ---- the engine ---------------------------------------------------------------------
 
+namespace {
+
+// Outputs at least this large are written with non-temporal stores (see direct.cpp).
+constexpr double stream_bytes = 4.0 * 1024 * 1024;
+
+// dst[0..n) = src[0..n) with non-temporal stores where dst is 64-byte aligned.
+template <class R>
+void stream_copy(R* dst, const R* src, index_t n) {
+#if defined(__AVX512F__)
+  constexpr index_t L = 64 / sizeof(R);
+  index_t j = 0;
+  while (j < n && (reinterpret_cast<std::uintptr_t>(dst + j) & 63) != 0) dst[j] = src[j], ++j;
+  for (; j + L <= n; j += L) {
+    if constexpr (std::is_same_v<R, double>)
+      _mm512_stream_pd(dst + j, _mm512_loadu_pd(src + j));
+    else
+      _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
+  }
+  for (; j < n; ++j) dst[j] = src[j];
+#else
+  std::copy(src, src + n, dst);
+#endif
+}
+
+inline void stream_fence() {
+#if defined(__AVX512F__)
+  _mm_sfence();
+#endif
+}
+
+}  // namespace
+
 template <class T>
 struct FftEngine<T>::Work {
   fft::Buffer<R> buf;
@@ -200,6 +239,8 @@ FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout l
                         std::shared_ptr<const DirectEngine<T>> fallback)
     : pb_(pb), kc_(kc), lay_(std::move(layout)), fallback_(std::move(fallback)) {
   constexpr bool cplx = is_complex_v<T>;
+  out_bytes_ = sizeof(T);
+  for (int d = 0; d < pb_.rank(); ++d) out_bytes_ *= static_cast<double>(pb_.output[d]);
   std::vector<int> n;
   for (const auto& a : lay_.axes) n.push_back(static_cast<int>(a.F));
   for (int d = 0; d < pb_.rank(); ++d)
@@ -293,7 +334,7 @@ inline bool finite_value(const T& v) {
 }  // namespace
 
 template <class T>
-void FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const {
+bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const {
   constexpr bool cplx = is_complex_v<T>;
   const std::size_t r = lay_.axes.size();
   // unit -> (batch index, block index per transform axis), C order.
@@ -342,13 +383,38 @@ void FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
   index_t nrows = 1;
   for (std::size_t i = 0; i + 1 < r; ++i) nrows *= lay_.axes[i].F;
   const T cval = pb_.ext == Ext::Constant ? T(static_cast<R>(pb_.cval)) : T(0);
-  const auto put = [&](R* row, index_t q, T v) {
-    if (!clean && !finite_value(v)) v = T(0);  // recomputed directly afterwards
+  // clean: copy as is, and note any non-finite sample (v * 0 is NaN exactly for those);
+  // else: zero the non-finite samples (their outputs are recomputed directly).
+  // Every input sample passes through the middle copy of some row (the blocks cover
+  // the input), so the check is made there; edges and constants are written as they are.
+  R seen = 0;
+  const auto put = [&](R* row, index_t q, T v) {  // an edge or constant sample
+    if (!clean && !finite_value(v)) v = T(0);
     if constexpr (cplx) {
       row[2 * q] = v.real();
       row[2 * q + 1] = v.imag();
     } else {
       row[q] = v;
+    }
+  };
+  const auto put_checked = [&](R* row, index_t q, T v) {  // a middle sample, strided or complex
+    if (clean) {
+      if (!finite_value(v)) seen = std::numeric_limits<R>::quiet_NaN();
+    } else if (!finite_value(v)) {
+      v = T(0);
+    }
+    if constexpr (cplx) {
+      row[2 * q] = v.real();
+      row[2 * q + 1] = v.imag();
+    } else {
+      row[q] = v;
+    }
+  };
+  const auto fill_value = [&](R* row, index_t j0, index_t j1, T v) {
+    if constexpr (cplx) {
+      for (index_t j = j0; j < j1; ++j) row[2 * j] = v.real(), row[2 * j + 1] = v.imag();
+    } else {
+      std::fill(row + j0, row + j1, v);
     }
   };
   {
@@ -374,7 +440,7 @@ void FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
       const index_t take = zero ? 0 : lim[r - 1];
       const index_t p0 = plo[r - 1];
       if (outside && !zero) {
-        for (index_t j = 0; j < take; ++j) put(dst, j, cval);
+        fill_value(dst, 0, take, (!clean && !finite_value(cval)) ? T(0) : cval);
       } else {
         // Inside the input along the row: a straight strided copy; the ends through
         // the extension rule.
@@ -385,22 +451,37 @@ void FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
         }
         const T* sp = in.data() + src + p0 * sl;
         if (clean && !cplx && sl == 1) {
-          std::copy(reinterpret_cast<const R*>(sp) + lo, reinterpret_cast<const R*>(sp) + hi, dst + lo);
+          // Copy and test the exponent bits (all ones: Inf or NaN) in integer
+          // arithmetic, which vectorises; a floating-point sum would not reassociate.
+          using U = std::conditional_t<sizeof(R) == 8, std::uint64_t, std::uint32_t>;
+          constexpr U exp_mask = sizeof(R) == 8 ? U(0x7ff0000000000000ull) : U(0x7f800000u);
+          const R* rs = reinterpret_cast<const R*>(sp);
+          U bad = 0;
+          for (index_t j = lo; j < hi; ++j) {
+            U bits;
+            std::memcpy(&bits, rs + j, sizeof bits);
+            bad |= U((bits & exp_mask) == exp_mask);
+            dst[j] = rs[j];
+          }
+          if (bad) seen = std::numeric_limits<R>::quiet_NaN();
         } else {
-          for (index_t j = lo; j < hi; ++j) put(dst, j, sp[j * sl]);
+          for (index_t j = lo; j < hi; ++j) put_checked(dst, j, sp[j * sl]);
         }
         for (index_t j = hi; j < take; ++j) {
           const index_t idx = extend_index(p0 + j, nl, pb_.ext);
           put(dst, j, idx < 0 ? cval : in.data()[src + idx * sl]);
         }
       }
-      for (index_t j = take; j < Flast; ++j) put(dst, j, T(0));
+      fill_value(dst, take, Flast, T(0));
       for (std::size_t i = r - 1; i-- > 0;) {
         if (++q[i] < lay_.axes[i].F) break;
         q[i] = 0;
       }
     }
   }
+  if (clean && seen != seen) return true;  // the caller redoes everything the careful way
+  // Large outputs skip the cache (as in the direct engine: no read-for-ownership).
+  const bool stream = out_bytes_ >= stream_bytes;
 
   // 2. Transform, multiply by the kernel spectrum, transform back.
   tr_->forward(buf);
@@ -436,11 +517,14 @@ void FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
       const R* src = buf + boff;
       T* dst = out.data() + ooff + o[r - 1] * osl;
       const index_t c0 = circ0[r - 1];
-      for (index_t j = 0; j < cnt[r - 1]; ++j) {
-        if constexpr (cplx)
-          dst[j * osl] = T(src[2 * (c0 + j)], src[2 * (c0 + j) + 1]);
-        else
-          dst[j * osl] = src[c0 + j];
+      if constexpr (!cplx) {
+        if (stream && osl == 1) {
+          stream_copy(dst, src + c0, cnt[r - 1]);
+        } else {
+          for (index_t j = 0; j < cnt[r - 1]; ++j) dst[j * osl] = src[c0 + j];
+        }
+      } else {
+        for (index_t j = 0; j < cnt[r - 1]; ++j) dst[j * osl] = T(src[2 * (c0 + j)], src[2 * (c0 + j) + 1]);
       }
       for (std::size_t i = r - 1; i-- > 0;) {
         if (++q[i] < cnt[i]) break;
@@ -448,36 +532,12 @@ void FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
       }
     }
   }
+  if (stream) stream_fence();
+  return false;
 }
 
 template <class T>
 void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
-  // Non-finite input: transform with those samples zeroed, then recompute directly
-  // the outputs whose window holds one (scipy's fftconvolve would spread one NaN
-  // over the whole output).
-  bool clean = std::isfinite(pb_.cval);
-  if (clean) {
-    std::array<index_t, max_rank> i{};
-    const int D = pb_.rank();
-    const index_t n = static_cast<index_t>(checked_size(pb_.input, pb_.api_name(), "input"));
-    const index_t inner = pb_.input[D - 1], s = in.stride(D - 1);
-    for (index_t row = 0; row < n / inner && clean; ++row) {
-      index_t off = 0;
-      for (int d = 0; d + 1 < D; ++d) off += i[static_cast<std::size_t>(d)] * in.stride(d);
-      const T* p = in.data() + off;
-      for (index_t j = 0; j < inner; ++j)
-        if (!finite_value(p[j * s])) {
-          clean = false;
-          break;
-        }
-      for (int d = D - 2; d >= 0; --d) {
-        const auto u = static_cast<std::size_t>(d);
-        if (++i[u] < pb_.input[d]) break;
-        i[u] = 0;
-      }
-    }
-  }
-
   const int nt = resolve_threads(threads, lay_.units, lay_.predicted_cost);
   std::vector<Work*> works;
   struct Returner {
@@ -488,9 +548,24 @@ void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
     }
   } returner{this, &works};
   for (int t = 0; t < nt; ++t) works.push_back(acquire());
-  for_each_slice(lay_.units, nt,
-                 [&](index_t u, int worker) { run_unit(u, in, out, *works[static_cast<std::size_t>(worker)], clean); });
-  if (!clean) recompute_nonfinite(in, out);
+  // Non-finite input must not spread over the whole output (scipy's fftconvolve turns
+  // one NaN into an all-NaN result). The fill notices such samples for free; only then
+  // is everything redone with them zeroed, and the outputs whose window holds one are
+  // recomputed directly.
+  bool clean = std::isfinite(pb_.cval);
+  if (clean) {
+    std::vector<unsigned char> seen(static_cast<std::size_t>(nt), 0);
+    for_each_slice(lay_.units, nt, [&](index_t u, int worker) {
+      auto& s = seen[static_cast<std::size_t>(worker)];
+      if (!s) s = run_unit(u, in, out, *works[static_cast<std::size_t>(worker)], true);
+    });
+    clean = std::none_of(seen.begin(), seen.end(), [](unsigned char v) { return v != 0; });
+  }
+  if (!clean) {
+    for_each_slice(lay_.units, nt,
+                   [&](index_t u, int worker) { run_unit(u, in, out, *works[static_cast<std::size_t>(worker)], false); });
+    recompute_nonfinite(in, out);
+  }
 }
 
 template <class T>

@@ -59,7 +59,9 @@ class FftEngine {
   struct Work;
   Work* acquire() const;
   void release(Work* w) const;
-  void run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const;
+  /// One batch slice x block. clean: copy samples as they are and return true (having
+  /// stopped early) if one was not finite; else zero the non-finite ones.
+  bool run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const;
   void recompute_nonfinite(const View<const T>& in, const View<T>& out) const;
 
   Problem pb_;
@@ -69,6 +71,7 @@ class FftEngine {
   fft::Buffer<R> spectrum_;  // kernel spectrum / prod(F), interleaved complex
   std::shared_ptr<const DirectEngine<T>> fallback_;
   std::vector<int> batch_;   // problem axes not transformed
+  double out_bytes_ = 0;
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Work>> pool_;
 };
