@@ -445,9 +445,11 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
         // Inside the input along the row: a straight strided copy; the ends through
         // the extension rule.
         const index_t lo = std::clamp<index_t>(-p0, 0, take), hi = std::clamp<index_t>(nl - p0, lo, take);
-        for (index_t j = 0; j < lo; ++j) {
-          const index_t idx = extend_index(p0 + j, nl, pb_.ext);
-          put(dst, j, idx < 0 ? cval : in.data()[src + idx * sl]);
+        const bool constant_edges = pb_.ext == Ext::Zero || pb_.ext == Ext::Constant;
+        if (constant_edges) {
+          fill_value(dst, 0, lo, (!clean && !finite_value(cval)) ? T(0) : cval);
+        } else {
+          for (index_t j = 0; j < lo; ++j) put(dst, j, in.data()[src + extend_index(p0 + j, nl, pb_.ext) * sl]);
         }
         const T* sp = in.data() + src + p0 * sl;
         if (clean && !cplx && sl == 1) {
@@ -467,9 +469,10 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
         } else {
           for (index_t j = lo; j < hi; ++j) put_checked(dst, j, sp[j * sl]);
         }
-        for (index_t j = hi; j < take; ++j) {
-          const index_t idx = extend_index(p0 + j, nl, pb_.ext);
-          put(dst, j, idx < 0 ? cval : in.data()[src + idx * sl]);
+        if (constant_edges) {
+          fill_value(dst, hi, take, (!clean && !finite_value(cval)) ? T(0) : cval);
+        } else {
+          for (index_t j = hi; j < take; ++j) put(dst, j, in.data()[src + extend_index(p0 + j, nl, pb_.ext) * sl]);
         }
       }
       fill_value(dst, take, Flast, T(0));
