@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 #include <atomic>
+#include <mutex>
 #include <cstdio>
 #include <cmath>
 #include <complex>

@@ -222,3 +222,31 @@ TEST_CASE("wisdom round-trips through a file") {
   CHECK_FALSE(autoconv::load_wisdom("/nonexistent/autoconv-wisdom"));
   std::remove(path.c_str());
 }
+
+namespace {
+struct CountingLock {
+  std::mutex m;
+  std::atomic<int> locks{0};
+};
+void counting_lock(void* p) {
+  auto* c = static_cast<CountingLock*>(p);
+  c->m.lock();
+  ++c->locks;
+}
+void counting_unlock(void* p) { static_cast<CountingLock*>(p)->m.unlock(); }
+}  // namespace
+
+TEST_CASE("a program's own FFTW lock is used for planning, and can be removed again") {
+  CountingLock lock;
+  autoconv::set_fftw_lock(counting_lock, counting_unlock, &lock);
+  std::mt19937_64 rng(12);
+  const auto x = random_array<double>(Shape{3 * 7 * 11 + 1}, rng);  // a shape no other test plans
+  const auto k = random_array<double>(Shape{5}, rng);
+  Array<double> out(x.shape);
+  autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(), with(autoconv::Method::FFT));
+  const int taken = lock.locks.load();
+  autoconv::set_fftw_lock(nullptr, nullptr, nullptr);
+  CHECK(taken > 0);
+  CHECK(max_abs_diff<double>(out.view(), reference_signal(false, x, k, Mode::Same)) <= fft_bound(x, k));
+  CHECK_THROWS_AS(autoconv::set_fftw_lock(counting_lock, nullptr, &lock), autoconv::error);
+}
