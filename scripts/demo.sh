@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/demo.sh: installs what is missing, builds, and runs the main job: the
-# three reference examples (numpy/scipy tutorial) and a short tour of the API.
+# three reference examples (numpy/scipy tutorial), a short tour of the API, and
+# three examples that write pictures (PNG) into $build/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,23 @@ done
 echo
 echo "== Tour"
 "$build/examples/tour"
+
+# Examples a person looks at: each writes PNGs into the folder it is given.
+pictures=$build/demo
+mkdir -p "$pictures"
+for ex in smooth_timeseries blur_volume edges_image; do
+  echo
+  case $ex in
+    smooth_timeseries) echo "== 1-D: a noisy time series smoothed by a Gaussian and a moving average" ;;
+    blur_volume) echo "== 3-D: a noisy volume of spheres filtered by a 7x7x7 Gaussian" ;;
+    edges_image) echo "== 2-D: Sobel edges of a synthetic image" ;;
+  esac
+  if [ -x "$build/examples/$ex" ]; then
+    "$build/examples/$ex" "$pictures"
+  else
+    echo "(not built: stb_image_write.h missing; scripts/setup.sh installs libstb-dev)"
+  fi
+done
+echo
+echo "Pictures: $(cd "$pictures" && pwd)/"
+for f in "$pictures"/*.png; do [ -e "$f" ] && echo "  $(basename "$f")"; done

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# scripts/setup.sh: installs the Debian 12 packages autoconv's build and tests need.
+# scripts/setup.sh: installs the Debian 12 packages autoconv's build, tests and demo need.
+#   scripts/setup.sh [extra-package...]
 # Idempotent: does nothing when they are all present. Runs apt-get as root (or via sudo).
 set -euo pipefail
 
-packages=(g++ meson ninja-build pkg-config libfftw3-dev libeigen3-dev doctest-dev)
+# The build and the tests; cmake for the consumer tests (test/consumers), libstb-dev
+# (stb_image_write.h) for the examples that write PNG pictures. Extra package names
+# given as arguments are added (scripts/docs.sh asks for doxygen).
+packages=(g++ meson ninja-build pkg-config libfftw3-dev libeigen3-dev doctest-dev cmake libstb-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 //   auto a = autoconv::convolve(v, k, autoconv::Mode::Same);   // scipy.signal.convolve(v, k, 'same')
 #pragma once
 
+#include <autoconv/version.hpp>
 #include <autoconv/types.hpp>
 #include <autoconv/view.hpp>
 #include <autoconv/plan.hpp>
