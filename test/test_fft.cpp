@@ -250,3 +250,35 @@ TEST_CASE("a program's own FFTW lock is used for planning, and can be removed ag
   CHECK(max_abs_diff<double>(out.view(), reference_signal(false, x, k, Mode::Same)) <= fft_bound(x, k));
   CHECK_THROWS_AS(autoconv::set_fftw_lock(counting_lock, nullptr, &lock), autoconv::error);
 }
+
+TEST_CASE_TEMPLATE("one large FFT shared between threads gives the single-thread numbers", T, double,
+                   std::complex<float>) {
+  // 2 x 200 x 300 with a (1, 9, 7) kernel: one unit per batch slice, fewer units than
+  // threads on a machine of 4+; 1-D 100000: a single unit everywhere.
+  std::mt19937_64 rng(21);
+  for (const auto& [xs, ks] : {std::pair{Shape{100000}, Shape{31}}, std::pair{Shape{260, 300}, Shape{9, 7}}}) {
+    auto x = random_array<T>(xs, rng);
+    const auto k = random_array<T>(ks, rng);
+    for (int with_nan = 0; with_nan < 2; ++with_nan) {
+      if (with_nan) x.v[x.v.size() / 3] = T(std::numeric_limits<real_t<T>>::quiet_NaN());
+      const auto ref = reference_signal(false, x, k, Mode::Same);
+      for (int t : {1, 2, 3}) {
+        Array<T> out(xs);
+        autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), with(autoconv::Method::FFT, t));
+        std::size_t nonfinite = 0;
+        double worst = 0;
+        for (std::size_t i = 0; i < out.v.size(); ++i) {
+          if (!std::isfinite(std::abs(out.v[i]))) {
+            ++nonfinite;
+            continue;
+          }
+          worst = std::max(worst, static_cast<double>(std::abs(wide_t<T>(out.v[i]) - ref.v[i])));
+        }
+        std::size_t ref_nonfinite = 0;
+        for (const auto& v : ref.v) ref_nonfinite += !std::isfinite(static_cast<double>(std::abs(v)));
+        CHECK_MESSAGE(nonfinite == ref_nonfinite, "threads=", t, " x", xs.str());
+        CHECK_MESSAGE(worst <= fft_bound(x, k), "threads=", t, " x", xs.str());
+      }
+    }
+  }
+}

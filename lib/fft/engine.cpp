@@ -235,7 +235,7 @@ struct FftEngine<T>::Work {
 };
 
 template <class T>
-FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort, int,
+FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort,
                         std::shared_ptr<const DirectEngine<T>> fallback)
     : pb_(pb), kc_(kc), lay_(std::move(layout)), fallback_(std::move(fallback)) {
   constexpr bool cplx = is_complex_v<T>;
@@ -246,6 +246,10 @@ FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout l
   for (int d = 0; d < pb_.rank(); ++d)
     if (std::none_of(lay_.axes.begin(), lay_.axes.end(), [&](const FftAxis& a) { return a.axis == d; }))
       batch_.push_back(d);
+  // Units (batch slices x blocks) run in parallel; a transform is never threaded by
+  // FFTW itself: here FFTW's 2 threads gained nothing on a 144^3 r2c+c2r pair
+  // (pthreads: 19.5 vs 20.5 ms) and its OpenMP build lost 3x (72 ms) to spinning
+  // threads, and MACHINE_NOTES.md measured them 8x slower at 1e4 points.
   tr_ = fft::transform(n, cplx, std::is_same_v<R, float>, effort, 1);
 
   // Kernel spectrum: kf (convolution order, kf[m] = kc[M-1-m]) at buffer positions
@@ -334,9 +338,9 @@ inline bool finite_value(const T& v) {
 }  // namespace
 
 template <class T>
-bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const {
-  constexpr bool cplx = is_complex_v<T>;
+typename FftEngine<T>::Geom FftEngine<T>::geometry(index_t unit, const View<const T>& in, const View<T>& out) const {
   const std::size_t r = lay_.axes.size();
+  Geom g;
   // unit -> (batch index, block index per transform axis), C order.
   std::array<index_t, max_rank> bi{}, blk{};
   for (std::size_t i = r; i-- > 0;) {
@@ -349,39 +353,39 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
     unit /= n;
   }
   // Base input offset of the batch slice (batch axes read input i + start there).
-  index_t in_base = 0, out_base = 0;
-  bool batch_outside = false;
   for (std::size_t j = 0; j < batch_.size(); ++j) {
     const int d = batch_[j];
     const index_t idx = extend_index(bi[j] + pb_.start[static_cast<std::size_t>(d)], pb_.input[d], pb_.ext);
     if (idx < 0)
-      batch_outside = true;
+      g.batch_outside = true;
     else
-      in_base += idx * in.stride(d);
-    out_base += bi[j] * out.stride(d);
+      g.in_base += idx * in.stride(d);
+    g.out_base += bi[j] * out.stride(d);
   }
   // Per transform axis: first output, x position of buffer sample 0, samples to take.
-  std::array<index_t, max_rank> o{}, plo{}, lim{}, circ0{};
   for (std::size_t i = 0; i < r; ++i) {
     const FftAxis& a = lay_.axes[i];
     const auto u = static_cast<std::size_t>(a.axis);
-    o[i] = blk[i] * a.B;
+    g.o[i] = blk[i] * a.B;
     if (a.zero_tail) {
-      plo[i] = a.p_lo0;
-      lim[i] = a.fill;
+      g.plo[i] = a.p_lo0;
+      g.lim[i] = a.fill;
     } else {
-      plo[i] = o[i] + pb_.start[u] - (pb_.kernel[a.axis] - 1);
-      lim[i] = a.F;
+      g.plo[i] = g.o[i] + pb_.start[u] - (pb_.kernel[a.axis] - 1);
+      g.lim[i] = a.F;
     }
-    circ0[i] = o[i] + pb_.start[u] - plo[i];  // circular index of output o
+    g.circ0[i] = g.o[i] + pb_.start[u] - g.plo[i];  // circular index of output o
   }
+  return g;
+}
 
+template <class T>
+bool FftEngine<T>::fill(const Geom& g, const View<const T>& in, R* buf, index_t row_lo, index_t row_hi, bool clean) const {
+  constexpr bool cplx = is_complex_v<T>;
+  const std::size_t r = lay_.axes.size();
   // 1. Fill: buffer rows along the last transform axis.
-  R* buf = w.buf.data.get();
   const index_t Flast = lay_.axes[r - 1].F;
   const index_t row_len = cplx ? 2 * Flast : 2 * (Flast / 2 + 1);  // reals per buffer row
-  index_t nrows = 1;
-  for (std::size_t i = 0; i + 1 < r; ++i) nrows *= lay_.axes[i].F;
   const T cval = pb_.ext == Ext::Constant ? T(static_cast<R>(pb_.cval)) : T(0);
   // clean: copy as is, and note any non-finite sample (v * 0 is NaN exactly for those);
   // else: zero the non-finite samples (their outputs are recomputed directly).
@@ -418,27 +422,31 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
     }
   };
   {
-    std::array<index_t, max_rank> q{};
+    std::array<index_t, max_rank> q{};  // buffer row index row_lo, unravelled
+    for (index_t rest = row_lo, i = static_cast<index_t>(r) - 1; i-- > 0;) {
+      q[static_cast<std::size_t>(i)] = rest % lay_.axes[static_cast<std::size_t>(i)].F;
+      rest /= lay_.axes[static_cast<std::size_t>(i)].F;
+    }
     const FftAxis& al = lay_.axes[r - 1];
     const index_t nl = pb_.input[al.axis], sl = in.stride(al.axis);
-    for (index_t row = 0; row < nrows; ++row) {
+    for (index_t row = row_lo; row < row_hi; ++row) {
       R* dst = buf + row * row_len;
-      index_t src = in_base;
-      bool zero = false, outside = batch_outside;
+      index_t src = g.in_base;
+      bool zero = false, outside = g.batch_outside;
       for (std::size_t i = 0; i + 1 < r; ++i) {
-        if (q[i] >= lim[i]) {
+        if (q[i] >= g.lim[i]) {
           zero = true;
           break;
         }
         const int d = lay_.axes[i].axis;
-        const index_t idx = extend_index(plo[i] + q[i], pb_.input[d], pb_.ext);
+        const index_t idx = extend_index(g.plo[i] + q[i], pb_.input[d], pb_.ext);
         if (idx < 0)
           outside = true;
         else
           src += idx * in.stride(d);
       }
-      const index_t take = zero ? 0 : lim[r - 1];
-      const index_t p0 = plo[r - 1];
+      const index_t take = zero ? 0 : g.lim[r - 1];
+      const index_t p0 = g.plo[r - 1];
       if (outside && !zero) {
         fill_value(dst, 0, take, (!clean && !finite_value(cval)) ? T(0) : cval);
       } else {
@@ -482,44 +490,48 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
       }
     }
   }
-  if (clean && seen != seen) return true;  // the caller redoes everything the careful way
-  // Large outputs skip the cache (as in the direct engine: no read-for-ownership).
-  const bool stream = out_bytes_ >= stream_bytes;
+  return clean && seen != seen;  // then the caller redoes everything the careful way
+}
 
-  // 2. Transform, multiply by the kernel spectrum, transform back.
-  tr_->forward(buf);
-  {
-    const R* ks = spectrum_.data.get();
-    const std::size_t n = tr_->spectrum_size();
-    for (std::size_t k = 0; k < n; ++k) {
-      const R a = buf[2 * k], b = buf[2 * k + 1], c = ks[2 * k], d = ks[2 * k + 1];
-      buf[2 * k] = a * c - b * d;
-      buf[2 * k + 1] = a * d + b * c;
-    }
+
+template <class T>
+void FftEngine<T>::multiply(R* buf, std::size_t k_lo, std::size_t k_hi) const {
+  const R* ks = spectrum_.data.get();
+  for (std::size_t k = k_lo; k < k_hi; ++k) {
+    const R a = buf[2 * k], b = buf[2 * k + 1], c = ks[2 * k], d = ks[2 * k + 1];
+    buf[2 * k] = a * c - b * d;
+    buf[2 * k + 1] = a * d + b * c;
   }
-  tr_->backward(buf);
+}
 
+template <class T>
+void FftEngine<T>::extract(const Geom& g, const View<T>& out, const R* buf, index_t row_lo, index_t row_hi,
+                           bool stream) const {
+  constexpr bool cplx = is_complex_v<T>;
+  const std::size_t r = lay_.axes.size();
+  const index_t Flast = lay_.axes[r - 1].F;
+  const index_t row_len = cplx ? 2 * Flast : 2 * (Flast / 2 + 1);
   // 3. Extract the block's outputs: output i reads circular index i - o + circ0.
   {
     std::array<index_t, max_rank> cnt{}, q{};
-    index_t nout_rows = 1;
-    for (std::size_t i = 0; i < r; ++i) {
-      cnt[i] = std::min(lay_.axes[i].B, pb_.output[lay_.axes[i].axis] - o[i]);
-      if (i + 1 < r) nout_rows *= cnt[i];
+    for (std::size_t i = 0; i < r; ++i) cnt[i] = std::min(lay_.axes[i].B, pb_.output[lay_.axes[i].axis] - g.o[i]);
+    for (index_t rest = row_lo, i = static_cast<index_t>(r) - 1; i-- > 0;) {  // row row_lo, unravelled
+      q[static_cast<std::size_t>(i)] = rest % cnt[static_cast<std::size_t>(i)];
+      rest /= cnt[static_cast<std::size_t>(i)];
     }
     const int dl = lay_.axes[r - 1].axis;
     const index_t osl = out.stride(dl);
-    for (index_t row = 0; row < nout_rows; ++row) {
-      index_t boff = 0, ooff = out_base;
+    for (index_t row = row_lo; row < row_hi; ++row) {
+      index_t boff = 0, ooff = g.out_base;
       for (std::size_t i = 0; i + 1 < r; ++i) {
         index_t st = 1;
         for (std::size_t k = i + 1; k + 1 < r; ++k) st *= lay_.axes[k].F;
-        boff += (q[i] + circ0[i]) * st * row_len;
-        ooff += (o[i] + q[i]) * out.stride(lay_.axes[i].axis);
+        boff += (q[i] + g.circ0[i]) * st * row_len;
+        ooff += (g.o[i] + q[i]) * out.stride(lay_.axes[i].axis);
       }
       const R* src = buf + boff;
-      T* dst = out.data() + ooff + o[r - 1] * osl;
-      const index_t c0 = circ0[r - 1];
+      T* dst = out.data() + ooff + g.o[r - 1] * osl;
+      const index_t c0 = g.circ0[r - 1];
       if constexpr (!cplx) {
         if (stream && osl == 1) {
           stream_copy(dst, src + c0, cnt[r - 1]);
@@ -535,6 +547,33 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
       }
     }
   }
+}
+
+template <class T>
+index_t FftEngine<T>::fill_rows() const {
+  index_t n = 1;
+  for (std::size_t i = 0; i + 1 < lay_.axes.size(); ++i) n *= lay_.axes[i].F;
+  return n;
+}
+
+template <class T>
+index_t FftEngine<T>::out_rows(const Geom& g) const {
+  index_t n = 1;
+  for (std::size_t i = 0; i + 1 < lay_.axes.size(); ++i)
+    n *= std::min(lay_.axes[i].B, pb_.output[lay_.axes[i].axis] - g.o[i]);
+  return n;
+}
+
+template <class T>
+bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const {
+  const Geom g = geometry(unit, in, out);
+  R* buf = w.buf.data.get();
+  if (fill(g, in, buf, 0, fill_rows(), clean)) return true;
+  tr_->forward(buf);
+  multiply(buf, 0, tr_->spectrum_size());
+  tr_->backward(buf);
+  const bool stream = out_bytes_ >= stream_bytes;
+  extract(g, out, buf, 0, out_rows(g), stream);
   if (stream) stream_fence();
   return false;
 }

@@ -49,7 +49,7 @@ class FftEngine {
   using R = real_t<T>;
   /// `kc`: the kernel in correlation order (problem.hpp), C order. `fallback` computes
   /// whole outputs directly when non-finite input would spoil too many of them.
-  FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort, int threads,
+  FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort,
             std::shared_ptr<const DirectEngine<T>> fallback);
   ~FftEngine();
 
@@ -59,9 +59,25 @@ class FftEngine {
   struct Work;
   Work* acquire() const;
   void release(Work* w) const;
-  /// One batch slice x block. clean: copy samples as they are and return true (having
-  /// stopped early) if one was not finite; else zero the non-finite ones.
+  /// Where one unit (batch slice x block) reads and writes.
+  struct Geom {
+    index_t in_base = 0, out_base = 0;
+    bool batch_outside = false;
+    std::array<index_t, max_rank> o{}, plo{}, lim{}, circ0{};  // per transform axis
+  };
+  Geom geometry(index_t unit, const View<const T>& in, const View<T>& out) const;
+  /// Buffer rows [row_lo, row_hi) (along the last transform axis). clean: copy samples as
+  /// they are and return true if one was not finite; else zero the non-finite ones.
+  bool fill(const Geom& g, const View<const T>& in, R* buf, index_t row_lo, index_t row_hi, bool clean) const;
+  void multiply(R* buf, std::size_t k_lo, std::size_t k_hi) const;
+  /// Output rows [row_lo, row_hi) of the unit's block.
+  void extract(const Geom& g, const View<T>& out, const R* buf, index_t row_lo, index_t row_hi, bool stream) const;
+  index_t fill_rows() const;
+  index_t out_rows(const Geom& g) const;
+  /// One unit on one worker; returns true (having stopped early) on a non-finite sample
+  /// when `clean`.
   bool run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const;
+
   void recompute_nonfinite(const View<const T>& in, const View<T>& out) const;
 
   Problem pb_;
