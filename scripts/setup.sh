@@ -5,9 +5,12 @@
 set -euo pipefail
 
 # The build and the tests; cmake for the consumer tests (test/consumers), libstb-dev
-# (stb_image_write.h) for the examples that write PNG pictures. Extra package names
+# (stb_image_write.h) for the examples that write PNG pictures. dpkg-dev: meson asks
+# its dpkg-architecture for Debian's libdir (lib/x86_64-linux-gnu); without it meson
+# installs into lib64, which neither Debian's loader nor CMake's find_package search
+# (found by running the consumer tests on a fresh debootstrap). Extra package names
 # given as arguments are added (scripts/docs.sh asks for doxygen).
-packages=(g++ meson ninja-build pkg-config libfftw3-dev libeigen3-dev doctest-dev cmake libstb-dev "$@")
+packages=(g++ meson ninja-build pkg-config libfftw3-dev libeigen3-dev doctest-dev cmake libstb-dev dpkg-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do

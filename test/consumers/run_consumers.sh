@@ -78,7 +78,15 @@ run "$work/pc/app_static"
 # 2. CMake: find_package(autoconv) through CMAKE_PREFIX_PATH, shared and static targets.
 step "CMake consumer"
 cmake -S "$here/cmake" -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$root" -DWITH_STATIC=ON \
-  -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; fail "cmake configure"; }
+  -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 || {
+  cat "$work/cmake.log"
+  if [ "$libdir" = lib64 ] && [ -f /etc/debian_version ]; then
+    echo "hint: this build installs into lib64, which CMake (and the loader) do not search on Debian;" \
+         "meson picks lib/<multiarch> when dpkg-architecture (dpkg-dev) is installed: install it and" \
+         "configure a new build directory" >&2
+  fi
+  fail "cmake configure"
+}
 grep "autoconv .* from" "$work/cmake.log" || true
 cmake --build "$work/cmake" >"$work/cmake-build.log" 2>&1 || { cat "$work/cmake-build.log"; fail "cmake build"; }
 run "$work/cmake/app"          # no LD_LIBRARY_PATH: CMake's build rpath names the staged libdir
