@@ -126,6 +126,16 @@ void check_eigen(const Spec& s, const Array<T>& x, const Array<T>& k, const Arra
   check_eigen_layout<R, Eigen::ColMajor>(s, x, k, ref, atol, what);
 }
 
+// Is 'valid' possible: one operand at least as large as the other on every axis?
+inline bool valid_possible(const Shape& x, const Shape& k) {
+  bool xl = true, kl = true;
+  for (int a = 0; a < x.rank(); ++a) {
+    xl = xl && x[a] >= k[a];
+    kl = kl && k[a] >= x[a];
+  }
+  return xl || kl;
+}
+
 // Both Eigen layouts, any rank from 1 to 6 (ranks are compile-time in Eigen).
 template <class T>
 void check_eigen_rank(const Spec& s, const Array<T>& x, const Array<T>& k, const Array<wide_t<T>>& ref, double atol,

@@ -30,15 +30,6 @@ Spec random_spec(std::mt19937_64& rng, const Shape& k) {
   return s;
 }
 
-bool valid_possible(const Shape& x, const Shape& k) {
-  bool xl = true, kl = true;
-  for (int a = 0; a < x.rank(); ++a) {
-    xl = xl && x[a] >= k[a];
-    kl = kl && k[a] >= x[a];
-  }
-  return xl || kl;
-}
-
 }  // namespace
 
 TEST_CASE_TEMPLATE("random problems match the exact long-double reference through every layout", T, float, double,

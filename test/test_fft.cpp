@@ -16,15 +16,6 @@ autoconv::Options with(autoconv::Method m, int threads = 1) {
   return o;
 }
 
-bool valid_possible(const Shape& x, const Shape& k) {
-  bool xl = true, kl = true;
-  for (int a = 0; a < x.rank(); ++a) {
-    xl = xl && x[a] >= k[a];
-    kl = kl && k[a] >= x[a];
-  }
-  return xl || kl;
-}
-
 }  // namespace
 
 TEST_CASE_TEMPLATE("FFT and OverlapAdd match the exact reference on random problems", T, float, double,

@@ -671,28 +671,6 @@ const typename DirectEngine<T>::Layout& DirectEngine<T>::layout_for(const View<T
 }
 
 template <class T>
-typename DirectEngine<T>::Buffer* DirectEngine<T>::acquire(std::size_t elems) const {
-  std::unique_ptr<Buffer> b;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!pool_.empty()) {
-      b = std::move(pool_.back());
-      pool_.pop_back();
-    }
-  }
-  if (!b) b = std::make_unique<Buffer>();
-  b->reserve(elems);
-  return b.release();
-}
-
-template <class T>
-void DirectEngine<T>::release(Buffer* buf) const {
-  std::unique_ptr<Buffer> b(buf);
-  std::lock_guard<std::mutex> lock(mu_);
-  pool_.push_back(std::move(b));
-}
-
-template <class T>
 void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   const Layout& l = layout_for(out);
   const int D = l.D;
@@ -708,16 +686,7 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   const int nt = resolve_threads(threads, l.nslabs, work);
 
   // Buffers are taken before the parallel region so nothing in it can throw.
-  std::vector<Buffer*> bufs;
-  bufs.reserve(static_cast<std::size_t>(nt));
-  struct Returner {
-    const DirectEngine* e;
-    std::vector<Buffer*>* b;
-    ~Returner() {
-      for (auto* p : *b) e->release(p);
-    }
-  } returner{this, &bufs};
-  for (int t = 0; t < nt; ++t) bufs.push_back(acquire(buf_elems));
+  typename Pool<Buffer>::Lease bufs(pool_, nt, [&](Buffer& b) { b.reserve(buf_elems); });
 
   const R cval = pb_.ext == Ext::Constant ? static_cast<R>(pb_.cval) : R(0);
   double out_bytes = sizeof(T);
@@ -756,7 +725,7 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   }
 
   for_each_slice(l.nslabs, nt, [&](index_t s, int worker) {
-    R* buf_re = bufs[static_cast<std::size_t>(worker)]->data.get();
+    R* buf_re = bufs[worker].data.get();
     R* buf_im = cplx ? buf_re + l.plane : nullptr;
     const index_t a = s * l.slab;
     const index_t b = std::min(l.L[0], a + l.slab);
@@ -788,7 +757,7 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
                         l.off_re.size(), l.off_im.data(), l.w_im.data(), l.off_im.size());
       return;
     }
-    slab_2d_up(l, a, b, in_data, is, out_data, os, *bufs[static_cast<std::size_t>(worker)], direct_cols, ko_in.data(), cval,
+    slab_2d_up(l, a, b, in_data, is, out_data, os, bufs[worker], direct_cols, ko_in.data(), cval,
                out_bytes >= stream_min_bytes);
   });
 }

@@ -10,6 +10,7 @@
 
 #include <autoconv/view.hpp>
 
+#include "core/pool.hpp"
 #include "core/problem.hpp"
 
 namespace autoconv::detail {
@@ -74,15 +75,13 @@ class DirectEngine {
   void slab_2d_up(const Layout& l, index_t a, index_t b, const T* in, const std::array<index_t, max_rank>& is, T* out,
                   const std::array<index_t, max_rank>& os, Buffer& buf, const DirectCols& dc, const index_t* ko_in,
                   R cval, bool stream) const;
-  Buffer* acquire(std::size_t elems) const;
-  void release(Buffer* buf) const;
 
   Problem pb_;
   std::vector<T> kc_;
   bool real_weights_ = true;  // complex T whose kernel has no imaginary part: half the taps
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Layout>> layouts_;       // one per axis order seen
-  mutable std::vector<std::unique_ptr<Buffer>> pool_;  // idle slab buffers
+  Pool<Buffer> pool_;  // slab buffers
 };
 
 extern template class DirectEngine<float>;

@@ -303,28 +303,6 @@ FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout l
 template <class T>
 FftEngine<T>::~FftEngine() = default;
 
-template <class T>
-typename FftEngine<T>::Work* FftEngine<T>::acquire() const {
-  std::unique_ptr<Work> w;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!pool_.empty()) {
-      w = std::move(pool_.back());
-      pool_.pop_back();
-    }
-  }
-  if (!w) w = std::make_unique<Work>();
-  w->buf.reserve(tr_->buffer_reals());
-  return w.release();
-}
-
-template <class T>
-void FftEngine<T>::release(Work* w) const {
-  std::unique_ptr<Work> p(w);
-  std::lock_guard<std::mutex> lock(mu_);
-  pool_.push_back(std::move(p));
-}
-
 namespace {
 
 template <class T>
@@ -581,31 +559,23 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
 template <class T>
 void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   const int nt = resolve_threads(threads, lay_.units, lay_.predicted_cost);
-  std::vector<Work*> works;
-  struct Returner {
-    const FftEngine* e;
-    std::vector<Work*>* w;
-    ~Returner() {
-      for (auto* p : *w) e->release(p);
-    }
-  } returner{this, &works};
-  for (int t = 0; t < nt; ++t) works.push_back(acquire());
+  typename Pool<Work>::Lease works(pool_, nt, [&](Work& w) { w.buf.reserve(tr_->buffer_reals()); });
   // Non-finite input must not spread over the whole output (scipy's fftconvolve turns
   // one NaN into an all-NaN result). The fill notices such samples for free; only then
   // is everything redone with them zeroed, and the outputs whose window holds one are
   // recomputed directly.
   bool clean = std::isfinite(pb_.cval);
   if (clean) {
-    std::vector<unsigned char> seen(static_cast<std::size_t>(nt), 0);
+    std::array<unsigned char, max_workers> seen{};
     for_each_slice(lay_.units, nt, [&](index_t u, int worker) {
       auto& s = seen[static_cast<std::size_t>(worker)];
-      if (!s) s = run_unit(u, in, out, *works[static_cast<std::size_t>(worker)], true);
+      if (!s) s = run_unit(u, in, out, works[worker], true);
     });
-    clean = std::none_of(seen.begin(), seen.end(), [](unsigned char v) { return v != 0; });
+    clean = std::none_of(seen.begin(), seen.begin() + nt, [](unsigned char v) { return v != 0; });
   }
   if (!clean) {
     for_each_slice(lay_.units, nt,
-                   [&](index_t u, int worker) { run_unit(u, in, out, *works[static_cast<std::size_t>(worker)], false); });
+                   [&](index_t u, int worker) { run_unit(u, in, out, works[worker], false); });
     recompute_nonfinite(in, out);
   }
 }

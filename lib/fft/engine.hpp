@@ -6,11 +6,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include <autoconv/view.hpp>
 
+#include "core/pool.hpp"
 #include "core/problem.hpp"
 #include "direct/direct.hpp"
 #include "fft/fftw.hpp"
@@ -57,8 +57,6 @@ class FftEngine {
 
  private:
   struct Work;
-  Work* acquire() const;
-  void release(Work* w) const;
   /// Where one unit (batch slice x block) reads and writes.
   struct Geom {
     index_t in_base = 0, out_base = 0;
@@ -88,8 +86,7 @@ class FftEngine {
   std::shared_ptr<const DirectEngine<T>> fallback_;
   std::vector<int> batch_;   // problem axes not transformed
   double out_bytes_ = 0;
-  mutable std::mutex mu_;
-  mutable std::vector<std::unique_ptr<Work>> pool_;
+  Pool<Work> pool_;  // transform buffers
 };
 
 extern template class FftEngine<float>;

@@ -7,6 +7,8 @@
 
 #include <autoconv/types.hpp>
 
+#include "core/pool.hpp"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -39,6 +41,7 @@ inline int resolve_threads(int requested, index_t slices, double work) {
   t = 1;
 #endif
   if (static_cast<index_t>(t) > slices) t = static_cast<int>(slices);
+  if (t > max_workers) t = max_workers;
   const double by_work = work / min_work_per_thread;
   if (by_work < t) t = by_work < 1 ? 1 : static_cast<int>(by_work);
   return t < 1 ? 1 : t;

@@ -1,0 +1,54 @@
+// lib/core/pool.hpp: per-worker scratch objects kept by an engine between calls, so
+// that execute() allocates nothing once every worker has had one.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace autoconv::detail {
+
+/// Most workers one call can take scratch for (resolve_threads never asks for more).
+inline constexpr int max_workers = 256;
+
+/// A pool of W. A Lease takes n objects for one call, before any parallel region (so
+/// nothing inside one can throw), and returns them to the pool when it ends.
+template <class W>
+class Pool {
+ public:
+  class Lease {
+   public:
+    /// n objects (n <= max_workers), each passed to prepare(W&) (e.g. to size it).
+    template <class Prepare>
+    Lease(const Pool& pool, int n, Prepare&& prepare) : pool_(&pool) {
+      {
+        std::lock_guard<std::mutex> lock(pool.mu_);
+        while (n_ < n && !pool.free_.empty()) {
+          items_[static_cast<std::size_t>(n_++)] = pool.free_.back().release();
+          pool.free_.pop_back();
+        }
+      }
+      while (n_ < n) items_[static_cast<std::size_t>(n_++)] = new W();
+      for (int i = 0; i < n_; ++i) prepare(*items_[static_cast<std::size_t>(i)]);
+    }
+    ~Lease() {
+      std::lock_guard<std::mutex> lock(pool_->mu_);
+      for (int i = 0; i < n_; ++i) pool_->free_.emplace_back(items_[static_cast<std::size_t>(i)]);
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    W& operator[](int i) const { return *items_[static_cast<std::size_t>(i)]; }
+
+   private:
+    const Pool* pool_;
+    std::array<W*, max_workers> items_{};
+    int n_ = 0;
+  };
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<std::unique_ptr<W>> free_;
+};
+
+}  // namespace autoconv::detail
