@@ -572,11 +572,13 @@ const typename DirectEngine<T>::Layout& DirectEngine<T>::layout_for(const View<T
   // C order is the identity permutation); others keep decreasing |stride|.
   std::array<int, max_rank> perm{};
   std::iota(perm.begin(), perm.begin() + D, 0);
-  std::stable_sort(perm.begin(), perm.begin() + D, [&](int a, int b) {
-    const index_t sa = out.stride(a) < 0 ? -out.stride(a) : out.stride(a);
-    const index_t sb = out.stride(b) < 0 ? -out.stride(b) : out.stride(b);
-    return sa > sb;
-  });
+  // Stable insertion sort by decreasing |stride| (std::stable_sort would allocate a
+  // buffer on every call, and execute allocates nothing once warm).
+  const auto abs_stride = [&](int a) { return out.stride(a) < 0 ? -out.stride(a) : out.stride(a); };
+  for (int i = 1; i < D; ++i)
+    for (int j = i; j > 0 && abs_stride(perm[static_cast<std::size_t>(j)]) > abs_stride(perm[static_cast<std::size_t>(j - 1)]);
+         --j)
+      std::swap(perm[static_cast<std::size_t>(j)], perm[static_cast<std::size_t>(j - 1)]);
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& l : layouts_)
     if (std::equal(perm.begin(), perm.begin() + D, l->perm.begin())) return *l;

@@ -1,0 +1,61 @@
+// test/test_alloc.cpp: a reused Plan's execute allocates nothing once warm, for every
+// method (global operator new is replaced in this program to count allocations).
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "common.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++allocations;
+  void* p = nullptr;
+  if (posix_memalign(&p, static_cast<std::size_t>(a), n ? n : 1) != 0) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace testing;
+
+TEST_CASE_TEMPLATE("a warm plan executes without allocating, every method", T, float, std::complex<double>) {
+  std::mt19937_64 rng(6);
+  for (auto m : {autoconv::Method::Direct, autoconv::Method::FFT, autoconv::Method::OverlapAdd}) {
+    for (const auto& [xs, ks] : {std::pair{Shape{3000}, Shape{31}}, std::pair{Shape{70, 90}, Shape{5, 5}},
+                                 std::pair{Shape{20, 18, 16}, Shape{3, 3, 3}}}) {
+      const auto x = random_array<T>(xs, rng);
+      const auto k = random_array<T>(ks, rng);
+      Array<T> out(xs);
+      autoconv::Options o;
+      o.method = m;
+      o.threads = 1;
+      const autoconv::Plan<T> plan(autoconv::Operation::Convolve, xs, k.view(),
+                                   autoconv::Border{autoconv::Boundary::Reflect}, o);
+      plan.execute(x.view(), out.view());  // warm: buffers enter the plan's pool
+      const long before = allocations.load();
+      for (int i = 0; i < 5; ++i) plan.execute(x.view(), out.view());
+      const long made = allocations.load() - before;  // (read before doctest's own bookkeeping allocates)
+      CHECK_MESSAGE(made == 0, std::string(autoconv::to_string(m)), " x", xs.str());
+    }
+  }
+}
