@@ -155,7 +155,7 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
     // The geometry (and the budget check) comes before any allocation.
     FftLayout layout = fft_layout(pb, impl->method, sizeof(real_t<T>), is_complex_v<T>, limit, workers);
     impl->direct = std::make_shared<DirectEngine<T>>(pb, kc);
-    impl->fft = std::make_unique<FftEngine<T>>(pb, kc, std::move(layout), effort, impl->direct);
+    impl->fft = std::make_unique<FftEngine<T>>(pb, kc, std::move(layout), effort, workers, impl->direct);
   } else {
     impl->direct = std::make_shared<DirectEngine<T>>(pb, std::move(kc));
   }

@@ -182,8 +182,8 @@ TEST_CASE("concurrency: one-shot FFT calls of many shapes and shared plans from 
           const auto x = random_array<double>(xs, rng);
           const auto k = random_array<double>(ks, rng);
           Array<double> out(xs);
-          autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(),
-                                     with(i % 2 ? autoconv::Method::FFT : autoconv::Method::OverlapAdd));
+          const autoconv::Method ms[] = {autoconv::Method::Direct, autoconv::Method::FFT, autoconv::Method::OverlapAdd};
+          autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(), with(ms[i % 3]));
           const auto ref = reference_signal(false, x, k, Mode::Same);
           if (!(max_abs_diff<double>(out.view(), ref) <= fft_bound(x, k))) ++failures;
         } else {  // the shared plan
@@ -242,34 +242,69 @@ TEST_CASE("a program's own FFTW lock is used for planning, and can be removed ag
   CHECK_THROWS_AS(autoconv::set_fftw_lock(counting_lock, nullptr, &lock), autoconv::error);
 }
 
-TEST_CASE_TEMPLATE("one large FFT shared between threads gives the single-thread numbers", T, double,
+TEST_CASE_TEMPLATE("FFT and OverlapAdd give the single-thread numbers with 1, 2, 3 and 7 threads", T, float, double,
                    std::complex<float>) {
-  // 2 x 200 x 300 with a (1, 9, 7) kernel: one unit per batch slice, fewer units than
-  // threads on a machine of 4+; 1-D 100000: a single unit everywhere.
+  // FFT: one unit (a transform split between the threads for rank >= 2) or one per
+  // batch slice; OverlapAdd: blocks over the threads. NaN included.
   std::mt19937_64 rng(21);
-  for (const auto& [xs, ks] : {std::pair{Shape{100000}, Shape{31}}, std::pair{Shape{260, 300}, Shape{9, 7}}}) {
+  for (const auto& [xs, ks] : {std::pair{Shape{100000}, Shape{31}}, std::pair{Shape{260, 300}, Shape{9, 7}},
+                               std::pair{Shape{41, 36, 30}, Shape{5, 4, 3}}, std::pair{Shape{3, 33, 29}, Shape{1, 6, 5}}}) {
     auto x = random_array<T>(xs, rng);
     const auto k = random_array<T>(ks, rng);
     for (int with_nan = 0; with_nan < 2; ++with_nan) {
       if (with_nan) x.v[x.v.size() / 3] = T(std::numeric_limits<real_t<T>>::quiet_NaN());
       const auto ref = reference_signal(false, x, k, Mode::Same);
-      for (int t : {1, 2, 3}) {
-        Array<T> out(xs);
-        autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), with(autoconv::Method::FFT, t));
-        std::size_t nonfinite = 0;
-        double worst = 0;
-        for (std::size_t i = 0; i < out.v.size(); ++i) {
-          if (!std::isfinite(std::abs(out.v[i]))) {
-            ++nonfinite;
-            continue;
+      std::size_t ref_nonfinite = 0;
+      for (const auto& v : ref.v) ref_nonfinite += !std::isfinite(static_cast<double>(std::abs(v)));
+      for (int t : {1, 2, 3, 7}) {
+        for (auto m : fft_methods) {
+          Array<T> out(xs);
+          autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), with(m, t));
+          std::size_t nonfinite = 0;
+          double worst = 0;
+          for (std::size_t i = 0; i < out.v.size(); ++i) {
+            if (!std::isfinite(std::abs(out.v[i]))) {
+              ++nonfinite;
+              continue;
+            }
+            worst = std::max(worst, static_cast<double>(std::abs(wide_t<T>(out.v[i]) - ref.v[i])));
           }
-          worst = std::max(worst, static_cast<double>(std::abs(wide_t<T>(out.v[i]) - ref.v[i])));
+          CHECK_MESSAGE(nonfinite == ref_nonfinite, autoconv::to_string(m), " threads=", t, " x", xs.str());
+          CHECK_MESSAGE(worst <= fft_bound(x, k), autoconv::to_string(m), " threads=", t, " x", xs.str());
         }
-        std::size_t ref_nonfinite = 0;
-        for (const auto& v : ref.v) ref_nonfinite += !std::isfinite(static_cast<double>(std::abs(v)));
-        CHECK_MESSAGE(nonfinite == ref_nonfinite, "threads=", t, " x", xs.str());
-        CHECK_MESSAGE(worst <= fft_bound(x, k), "threads=", t, " x", xs.str());
       }
     }
   }
 }
+
+#ifdef _OPENMP
+#include <omp.h>
+
+#include "parallel/slices.hpp"
+
+TEST_CASE("called from inside the user's own OpenMP parallel region: correct, and single-threaded") {
+  std::mt19937_64 rng(77);
+  const auto k = random_array<double>(Shape{5, 5}, rng);
+  std::vector<Array<double>> xs, outs;
+  for (int t = 0; t < 4; ++t) {
+    xs.push_back(random_array<double>(Shape{120, 100}, rng));
+    outs.emplace_back(Shape{120, 100});
+  }
+  std::atomic<int> inner_threads{0};
+#pragma omp parallel num_threads(4)
+  {
+    const int t = omp_get_thread_num();
+    // What every engine asks the slice driver for: one thread inside a parallel region.
+    inner_threads += autoconv::detail::max_threads(0);
+    autoconv::Options o;
+    o.method = t % 2 ? autoconv::Method::FFT : autoconv::Method::Direct;  // threads = 0: OpenMP's default
+    autoconv::convolve<double>(xs[static_cast<std::size_t>(t)].view(), k.view(), Border{Boundary::Wrap},
+                               outs[static_cast<std::size_t>(t)].view(), o);
+  }
+  CHECK(inner_threads.load() == 4);  // 1 per calling thread
+  for (std::size_t t = 0; t < 4; ++t) {
+    const auto ref = reference_image(false, xs[t], k, Ext::Wrap, 0.0, {});
+    CHECK(max_abs_diff<double>(outs[t].view(), ref) <= fft_bound(xs[t], k));
+  }
+}
+#endif

@@ -49,7 +49,7 @@ class FftEngine {
   using R = real_t<T>;
   /// `kc`: the kernel in correlation order (problem.hpp), C order. `fallback` computes
   /// whole outputs directly when non-finite input would spoil too many of them.
-  FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort,
+  FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout layout, fft::Effort effort, int workers,
             std::shared_ptr<const DirectEngine<T>> fallback);
   ~FftEngine();
 
@@ -75,6 +75,23 @@ class FftEngine {
   /// One unit on one worker; returns true (having stopped early) on a non-finite sample
   /// when `clean`.
   bool run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const;
+  /// One unit shared by `nt` workers: every step split between them, the transform as
+  /// batches of 1-D transforms along each axis (see Shared).
+  bool run_unit_shared(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean, int nt) const;
+
+  /// One step of a transform split between workers: chunk j runs `reps` times its plan
+  /// at buf + j * chunk_offset + rep * rep_offset (reals for row steps, complex else).
+  struct Step {
+    std::shared_ptr<const fft::Batch> plan, last_plan;
+    index_t chunks = 1, chunk_offset = 0, reps = 1, last_reps = 1, rep_offset = 0;
+    bool reals = false;
+  };
+  struct Shared {
+    int workers = 1;
+    std::vector<Step> forward, backward;
+  };
+  void run_steps(const std::vector<Step>& steps, R* buf, int nt) const;
+  std::unique_ptr<Shared> make_shared_steps(int nt, fft::Effort effort) const;
 
   void recompute_nonfinite(const View<const T>& in, const View<T>& out) const;
 
@@ -86,6 +103,7 @@ class FftEngine {
   std::shared_ptr<const DirectEngine<T>> fallback_;
   std::vector<int> batch_;   // problem axes not transformed
   double out_bytes_ = 0;
+  std::unique_ptr<Shared> shared_;  // real data, rank >= 2, fewer units than workers
   Pool<Work> pool_;  // transform buffers
 };
 

@@ -225,6 +225,96 @@ std::shared_ptr<const Transform> transform(const std::vector<int>& n, bool compl
   return t;
 }
 
+Batch::~Batch() {
+  FftwLock lock;
+  if (plan) {
+    if (single)
+      fftwf_destroy_plan(static_cast<fftwf_plan>(plan));
+    else
+      fftw_destroy_plan(static_cast<fftw_plan>(plan));
+  }
+}
+
+void Batch::execute(void* p) const {
+  switch (kind) {
+    case R2C:
+      if (single)
+        fftwf_execute_dft_r2c(static_cast<fftwf_plan>(plan), static_cast<float*>(p), static_cast<fftwf_complex*>(p));
+      else
+        fftw_execute_dft_r2c(static_cast<fftw_plan>(plan), static_cast<double*>(p), static_cast<fftw_complex*>(p));
+      break;
+    case C2R:
+      if (single)
+        fftwf_execute_dft_c2r(static_cast<fftwf_plan>(plan), static_cast<fftwf_complex*>(p), static_cast<float*>(p));
+      else
+        fftw_execute_dft_c2r(static_cast<fftw_plan>(plan), static_cast<fftw_complex*>(p), static_cast<double*>(p));
+      break;
+    default:
+      if (single)
+        fftwf_execute_dft(static_cast<fftwf_plan>(plan), static_cast<fftwf_complex*>(p), static_cast<fftwf_complex*>(p));
+      else
+        fftw_execute_dft(static_cast<fftw_plan>(plan), static_cast<fftw_complex*>(p), static_cast<fftw_complex*>(p));
+  }
+}
+
+namespace {
+using BatchKey = std::tuple<int, int, int, int, int, bool, int>;
+std::map<BatchKey, std::shared_ptr<Batch>>& batch_cache() {
+  static auto* c = new std::map<BatchKey, std::shared_ptr<Batch>>;  // never destroyed, as the plan cache
+  return *c;
+}
+}  // namespace
+
+std::shared_ptr<const Batch> batch(Batch::Kind kind, int n, int howmany, int stride, int dist, bool single,
+                                   Effort effort) {
+  const BatchKey key{static_cast<int>(kind), n, howmany, stride, dist, single, static_cast<int>(effort)};
+  FftwLock lock;
+  init_locked();
+  auto& c = batch_cache();
+  auto it = c.find(key);
+  if (it != c.end()) return it->second;
+  auto b = std::make_shared<Batch>();
+  b->kind = kind;
+  b->single = single;
+  // Scratch covering the batch's footprint (in complex values), as aligned as any buffer.
+  const bool rows = kind == Batch::R2C || kind == Batch::C2R;
+  const std::size_t extent = rows ? static_cast<std::size_t>(howmany) * static_cast<std::size_t>(dist)
+                                  : static_cast<std::size_t>(howmany - 1) * static_cast<std::size_t>(dist) +
+                                        static_cast<std::size_t>(n - 1) * static_cast<std::size_t>(stride) + 1;
+  Buffer<char> scratch;
+  scratch.reserve(extent * 2 * (single ? sizeof(float) : sizeof(double)));
+  void* buf = scratch.data.get();
+  const unsigned flags = flags_of(effort);
+  const int len[1] = {n};
+  if (single) {
+    fftwf_set_timelimit(time_limit_of(effort));
+    auto* z = static_cast<fftwf_complex*>(buf);
+    auto* r = static_cast<float*>(buf);
+    if (kind == Batch::R2C)
+      b->plan = fftwf_plan_many_dft_r2c(1, len, howmany, r, nullptr, 1, 2 * dist, z, nullptr, 1, dist, flags);
+    else if (kind == Batch::C2R)
+      b->plan = fftwf_plan_many_dft_c2r(1, len, howmany, z, nullptr, 1, dist, r, nullptr, 1, 2 * dist, flags);
+    else
+      b->plan = fftwf_plan_many_dft(1, len, howmany, z, nullptr, stride, dist, z, nullptr, stride, dist,
+                                    kind == Batch::C2C_FWD ? FFTW_FORWARD : FFTW_BACKWARD, flags);
+  } else {
+    fftw_set_timelimit(time_limit_of(effort));
+    auto* z = static_cast<fftw_complex*>(buf);
+    auto* r = static_cast<double*>(buf);
+    if (kind == Batch::R2C)
+      b->plan = fftw_plan_many_dft_r2c(1, len, howmany, r, nullptr, 1, 2 * dist, z, nullptr, 1, dist, flags);
+    else if (kind == Batch::C2R)
+      b->plan = fftw_plan_many_dft_c2r(1, len, howmany, z, nullptr, 1, dist, r, nullptr, 1, 2 * dist, flags);
+    else
+      b->plan = fftw_plan_many_dft(1, len, howmany, z, nullptr, stride, dist, z, nullptr, stride, dist,
+                                   kind == Batch::C2C_FWD ? FFTW_FORWARD : FFTW_BACKWARD, flags);
+  }
+  if (!b->plan) throw error("autoconv: FFTW could not plan a batch of " + std::to_string(howmany) +
+                            " transforms of length " + std::to_string(n));
+  c.emplace(key, b);
+  return b;
+}
+
 namespace {
 
 // Relative cost per point of one FFTW r2c + c2r pair at length n, from timings on

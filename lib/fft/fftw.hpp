@@ -40,6 +40,26 @@ struct Transform {
   void backward(void* buf) const;
 };
 
+/// A batch of 1-D transforms of length n over part of an in-place buffer (FFTW's
+/// advanced interface), used to split one multi-dimensional transform between
+/// threads. Kinds: R2C / C2R along contiguous rows (`dist` = complex values per row;
+/// a row holds 2 dist reals), C2C forward / backward with any stride and dist (in
+/// complex values). Executed with the new-array functions at any 16-byte-aligned
+/// offset of a buffer laid out as planned.
+struct Batch {
+  enum Kind { R2C, C2R, C2C_FWD, C2C_BWD };
+  Kind kind = R2C;
+  bool single = false;
+  void* plan = nullptr;
+  ~Batch();
+  /// Runs the batch on the buffer starting at `p` (reals for R2C/C2R rows, complex values else).
+  void execute(void* p) const;
+};
+
+/// The cached batch plan (see Batch).
+std::shared_ptr<const Batch> batch(Batch::Kind kind, int n, int howmany, int stride, int dist, bool single,
+                                   Effort effort);
+
 /// The cached plan pair for `n` (row-major transform sizes); plans are made with
 /// `effort` and `threads` FFTW threads under the FFTW lock. Throws autoconv::error if
 /// FFTW cannot plan it.
