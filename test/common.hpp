@@ -7,6 +7,8 @@
 
 #include <autoconv/autoconv.hpp>
 
+#include "core/value.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <thread>
@@ -26,18 +28,8 @@ namespace testing {
 using autoconv::index_t;
 using autoconv::Shape;
 
-template <class T>
-struct real_of {
-  using type = T;
-};
-template <class R>
-struct real_of<std::complex<R>> {
-  using type = R;
-};
-template <class T>
-using real_t = typename real_of<T>::type;
-template <class T>
-inline constexpr bool is_complex_v = !std::is_same_v<T, real_t<T>>;
+using autoconv::detail::is_complex_v;
+using autoconv::detail::real_t;
 
 template <class T>
 using wide_t = std::conditional_t<is_complex_v<T>, std::complex<long double>, long double>;

@@ -11,22 +11,10 @@
 #include <autoconv/view.hpp>
 
 #include "core/pool.hpp"
+#include "core/value.hpp"
 #include "core/problem.hpp"
 
 namespace autoconv::detail {
-
-template <class T>
-struct real_of {
-  using type = T;
-};
-template <class R>
-struct real_of<std::complex<R>> {
-  using type = R;
-};
-template <class T>
-using real_t = typename real_of<T>::type;
-template <class T>
-inline constexpr bool is_complex_v = !std::is_same_v<T, real_t<T>>;
 
 /// Direct summation: out[i] = sum_m kc[m] x_ext[i + start - (M-1) + m].
 ///
