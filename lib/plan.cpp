@@ -143,6 +143,8 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
     case Method::OverlapAdd:
       impl->method = opt.method;
       break;
+    case Method::Separable:
+      throw error(std::string(api) + ": Method::Separable is not available yet");
     default:
       throw error(std::string(api) + ": unknown Method value " + std::to_string(static_cast<int>(opt.method)));
   }

@@ -124,10 +124,12 @@ struct Border {
 /// The algorithm that computes a convolution. Method choice never changes the
 /// numbers beyond the stated error bound; it only changes speed and memory.
 enum class Method {
-  Auto,        ///< Let autoconv choose (until the cost model exists: Direct).
+  Auto,        ///< Let the cost model choose (see autoconv::explain).
   Direct,      ///< Direct summation over the kernel's taps (exact order, vectorised).
   FFT,         ///< One FFT of the (padded) problem per batch slice.
   OverlapAdd,  ///< Blocked FFT (overlap-save): small transforms, memory per block.
+  Separable,   ///< Successive 1-D passes over the border-padded input, for a kernel that is
+               ///< a sum of few outer products of 1-D kernels (rank 1: Gaussian, box, Sobel).
 };
 
 /// Which product a plan computes.
@@ -164,7 +166,7 @@ struct Options {
   std::vector<int> axes = {};
 };
 
-/// Short lower-case name of a method ("auto", "direct", "fft", "overlap_add").
+/// Short lower-case name of a method ("auto", "direct", "fft", "overlap_add", "separable").
 const char* to_string(Method m);
 /// Short lower-case name of a mode ("full", "same", "valid").
 const char* to_string(Mode m);

@@ -219,6 +219,8 @@ const char* to_string(Method m) {
       return "fft";
     case Method::OverlapAdd:
       return "overlap_add";
+    case Method::Separable:
+      return "separable";
   }
   return "unknown";
 }
