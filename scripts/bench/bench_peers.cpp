@@ -309,7 +309,7 @@ void run_opencv(const Case& c, const autoconv::detail::Problem& pb, const std::v
   const double t = measure([&] {
     if (c.mode == "full") {
       cv::copyMakeBorder(X, tmp, M0 - 1, M0 - 1, M1 - 1, M1 - 1, cv::BORDER_CONSTANT, 0);
-      cv::filter2D(tmp, out, -1, Kf, cv::Point(M1 - 1, M0 - 1), 0, cv::BORDER_CONSTANT);
+      cv::filter2D(tmp, out, -1, Kf, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
       out = out(cv::Rect(0, 0, static_cast<int>(pb.output[1]), static_cast<int>(pb.output[0])));
     } else if (c.mode == "valid") {
       cv::filter2D(X, tmp, -1, Kf, cv::Point(0, 0), 0, cv::BORDER_CONSTANT);
