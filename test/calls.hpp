@@ -80,9 +80,16 @@ struct Strided {
       step *= s[a] + 1;
     }
     buf.assign(static_cast<std::size_t>(step) + 2, T(0));
+    // Negative on axis 0 (the innermost by |stride| here) and on the last axis (the
+    // outermost): both directions of every engine's read and write loops.
     index_t base = 1;
     base += (s[0] - 1) * st[0];
     st[0] = -st[0];
+    if (s.rank() >= 2) {
+      const int last = s.rank() - 1;
+      base += (s[last] - 1) * st[last];
+      st[last] = -st[last];
+    }
     view = autoconv::View<T>(buf.data() + base, s, st);
   }
   void set(const Array<T>& a) {

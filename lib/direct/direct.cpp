@@ -3,6 +3,7 @@
 #include "direct/direct.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cstring>
 #include <numeric>
 
@@ -857,13 +858,15 @@ void DirectEngine<T>::slab_2d_up(const Layout& l, index_t a, index_t b, const T*
       }
     }
   };
-  // Input offset of the buffer row at coordinates q (positions 0..ra), or -1 when
-  // the row lies in the border on some position (then it is constant).
+  // Input offset of the buffer row at coordinates q (positions 0..ra), or `in_border`
+  // when the row lies in the border on some position (then it is constant). Offsets
+  // are negative for negative input strides, so the marker is not -1.
+  constexpr index_t in_border = std::numeric_limits<index_t>::min();
   auto row_source = [&](const std::array<index_t, max_rank>& q) {
     index_t src = 0;
     for (std::size_t j = 0; j <= ra; ++j) {
       const index_t idx = extend_index((j == 0 ? a : 0) + q[j] + l.S[j] - (l.M[j] - 1), l.N[j], pb_.ext);
-      if (idx < 0) return index_t(-1);
+      if (idx < 0) return in_border;
       src += idx * is[j];
     }
     return src;
@@ -873,7 +876,7 @@ void DirectEngine<T>::slab_2d_up(const Layout& l, index_t a, index_t b, const T*
     const index_t src = row_source(q);
     R* dre = buf_re + row * E;
     R* dim = cplx ? buf_im + row * E : nullptr;
-    if (src < 0)
+    if (src == in_border)
       fill_const(dre, dim, E, cval, cplx);
     else
       fill_row<T, R>(dre, dim, in_data + src, is[last], 0, E, shift, l.N[last], pb_.ext, cval);
@@ -906,7 +909,7 @@ void DirectEngine<T>::slab_2d_up(const Layout& l, index_t a, index_t b, const T*
     unsigned char& f = buf.full_rows[static_cast<std::size_t>(row)];
     if (f != strips_pending) return;
     f = strips_done;
-    const index_t src = row_source(q);  // >= 0: only interior groups read this row
+    const index_t src = row_source(q);  // never in_border: only interior groups read this row
     R* dre = buf_re + row * E;
     const index_t left = std::min(E, dc.jl + l.M[last] - 1);
     fill_row<T, R>(dre, nullptr, in_data + src, is[last], 0, left, shift, l.N[last], pb_.ext, cval);
