@@ -1,0 +1,223 @@
+// autoconv._core: the compiled half of the Python module. One class, Plan, wrapping
+// autoconv::Plan<T> for the four value types; everything scipy-specific (argument
+// names, dtype promotion, scipy's edge rules) lives in the Python half
+// (autoconv/__init__.py, autoconv/ndimage.py), which calls this with arrays whose
+// dtype already equals the plan's.
+//
+// Arrays are passed as autoconv::View with their own strides (no copy) when every
+// byte stride is a multiple of the item size; otherwise the input is copied to C order.
+// The GIL is released while a plan is made (FFTW planning) and while it executes.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <autoconv/plan.hpp>
+
+#include <complex>
+#include <initializer_list>
+#include <utility>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace py = pybind11;
+using namespace autoconv;
+
+namespace {
+
+using AnyPlan = std::variant<Plan<float>, Plan<double>, Plan<std::complex<float>>, Plan<std::complex<double>>>;
+
+[[noreturn]] void value_error(const std::string& what) { throw py::value_error("autoconv: " + what); }
+
+// The enum value named `s` among `names` (the names as autoconv::to_string spells them).
+template <class E>
+E parse(const char* what, const std::string& s, std::initializer_list<std::pair<const char*, E>> names) {
+  std::string known;
+  for (const auto& [name, value] : names) {
+    if (s == name) return value;
+    known += std::string(known.empty() ? "'" : ", '") + name + "'";
+  }
+  value_error(std::string(what) + " must be one of " + known + ", not '" + s + "'");
+}
+
+Mode parse_mode(const std::string& s) {
+  return parse<Mode>("mode", s, {{"full", Mode::Full}, {"same", Mode::Same}, {"valid", Mode::Valid}});
+}
+Boundary parse_boundary(const std::string& s) {
+  return parse<Boundary>("boundary", s,
+               {{"reflect", Boundary::Reflect}, {"mirror", Boundary::Mirror}, {"nearest", Boundary::Nearest},
+                {"wrap", Boundary::Wrap}, {"constant", Boundary::Constant}});
+}
+Method parse_method(const std::string& s) {
+  return parse<Method>("method", s,
+               {{"auto", Method::Auto}, {"direct", Method::Direct}, {"fft", Method::FFT},
+                {"overlap_add", Method::OverlapAdd}, {"separable", Method::Separable}});
+}
+Operation parse_op(const std::string& s) {
+  return parse<Operation>("op", s, {{"convolve", Operation::Convolve}, {"correlate", Operation::Correlate}});
+}
+Planning parse_planning(const std::string& s) {
+  return parse<Planning>("planning", s,
+               {{"auto", Planning::Auto}, {"estimate", Planning::Estimate}, {"measure", Planning::Measure},
+                {"patient", Planning::Patient}});
+}
+
+// True when every byte stride of `a` is a whole number of items (a View can address it).
+bool element_strided(const py::array& a) {
+  for (py::ssize_t i = 0; i < a.ndim(); ++i)
+    if (a.strides(i) % a.itemsize() != 0) return false;
+  return true;
+}
+
+template <class T>
+View<T> view_of(T* data, const py::array& a) {
+  std::vector<index_t> shape(static_cast<std::size_t>(a.ndim())), strides(shape.size());
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    shape[static_cast<std::size_t>(i)] = a.shape(i);
+    strides[static_cast<std::size_t>(i)] = a.strides(i) / a.itemsize();
+  }
+  return View<T>(data, Shape(shape), Shape(strides));
+}
+
+// A read-only view of `a`, which must hold T; copied to C order first when its
+// strides are not whole items (`keep` then owns the copy).
+template <class T>
+View<const T> input_view(const py::array& a, py::array& keep, const char* what) {
+  if (!py::isinstance<py::array_t<T>>(a))
+    throw py::type_error(std::string("autoconv: ") + what + " has dtype " + py::str(a.dtype()).cast<std::string>() +
+                         ", the plan's is " + py::str(py::dtype::of<T>()).cast<std::string>());
+  keep = element_strided(a) ? a : py::array(py::array_t<T, py::array::c_style>::ensure(a));
+  return view_of<const T>(static_cast<const T*>(keep.data()), keep);
+}
+
+py::tuple to_tuple(const Shape& s) {
+  py::tuple t(static_cast<std::size_t>(s.rank()));
+  for (int i = 0; i < s.rank(); ++i) t[static_cast<std::size_t>(i)] = s[i];
+  return t;
+}
+
+// The Python-visible plan: one autoconv::Plan<T> and its numpy dtype.
+class PyPlan {
+ public:
+  // mode: "full"/"same"/"valid" or None (image style); boundary: None (signal style
+  // without a border) or a Boundary name with cval and origin.
+  PyPlan(const std::string& op, const std::vector<index_t>& input_shape, const py::array& kernel,
+         const std::optional<std::string>& mode, const std::optional<std::string>& boundary, double cval,
+         const std::vector<index_t>& origin, const std::string& method, int threads,
+         const std::vector<int>& axes, const std::string& planning) {
+    Options o;
+    o.method = parse_method(method);
+    o.threads = threads;
+    o.axes = axes;
+    o.planning = parse_planning(planning);
+    const Operation operation = parse_op(op);
+    const Shape shape(input_shape);
+    std::optional<Mode> m;
+    if (mode) m = parse_mode(*mode);
+    std::optional<Border> border;
+    if (boundary) border = Border{parse_boundary(*boundary), cval, origin};
+    if (!m && !border) value_error("a plan needs a mode, a boundary or both");
+    dtype_ = kernel.dtype();
+    make(operation, shape, kernel, m, border, o);
+  }
+
+  // Computes x into out (allocated in C order when None) and returns out.
+  py::array call(const py::array& x, std::optional<py::array> out) const {
+    return std::visit([&](const auto& plan) { return execute(plan, x, std::move(out)); }, plan_.value());
+  }
+
+  py::tuple input_shape() const {
+    return std::visit([](const auto& p) { return to_tuple(p.input_shape()); }, plan_.value());
+  }
+  py::tuple output_shape() const {
+    return std::visit([](const auto& p) { return to_tuple(p.output_shape()); }, plan_.value());
+  }
+  std::string method() const {
+    return std::visit([](const auto& p) { return std::string(to_string(p.method())); }, plan_.value());
+  }
+  py::dtype dtype() const { return dtype_; }
+
+ private:
+  template <class T>
+  void make_typed(Operation op, const Shape& shape, const py::array& kernel, const std::optional<Mode>& m,
+                  const std::optional<Border>& border, const Options& o) {
+    py::array keep;
+    const View<const T> k = input_view<T>(kernel, keep, "the kernel");
+    py::gil_scoped_release release;
+    if (m && border)
+      plan_.emplace(Plan<T>(op, shape, k, *m, *border, o));
+    else if (m)
+      plan_.emplace(Plan<T>(op, shape, k, *m, o));
+    else
+      plan_.emplace(Plan<T>(op, shape, k, *border, o));
+  }
+
+  void make(Operation op, const Shape& shape, const py::array& kernel, const std::optional<Mode>& m,
+            const std::optional<Border>& border, const Options& o) {
+    if (py::isinstance<py::array_t<float>>(kernel))
+      make_typed<float>(op, shape, kernel, m, border, o);
+    else if (py::isinstance<py::array_t<double>>(kernel))
+      make_typed<double>(op, shape, kernel, m, border, o);
+    else if (py::isinstance<py::array_t<std::complex<float>>>(kernel))
+      make_typed<std::complex<float>>(op, shape, kernel, m, border, o);
+    else if (py::isinstance<py::array_t<std::complex<double>>>(kernel))
+      make_typed<std::complex<double>>(op, shape, kernel, m, border, o);
+    else
+      throw py::type_error("autoconv: the kernel's dtype " + py::str(dtype_).cast<std::string>() +
+                           " is not float32, float64, complex64 or complex128");
+  }
+
+  template <class T>
+  static py::array execute(const Plan<T>& plan, const py::array& x, std::optional<py::array> out) {
+    py::array keep;
+    const View<const T> in = input_view<T>(x, keep, "the input");
+    py::array result;
+    if (out) {
+      result = *out;
+      if (!py::isinstance<py::array_t<T>>(result) || !element_strided(result))
+        throw py::type_error("autoconv: out must have dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
+                             " and strides that are whole items");
+      if (!result.writeable()) value_error("out is read-only");
+    } else {
+      const Shape& s = plan.output_shape();
+      result = py::array_t<T>(std::vector<py::ssize_t>(s.begin(), s.end()));
+    }
+    const View<T> o = view_of<T>(static_cast<T*>(result.mutable_data()), result);
+    {
+      py::gil_scoped_release release;
+      plan.execute(in, o);
+    }
+    return result;
+  }
+
+  std::optional<AnyPlan> plan_;
+  py::dtype dtype_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "autoconv's compiled core (use the autoconv module, not this one)";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const autoconv::error& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+  py::class_<PyPlan>(m, "Plan")
+      .def(py::init<const std::string&, const std::vector<index_t>&, const py::array&,
+                    const std::optional<std::string>&, const std::optional<std::string>&, double,
+                    const std::vector<index_t>&, const std::string&, int, const std::vector<int>&,
+                    const std::string&>(),
+           py::arg("op"), py::arg("input_shape"), py::arg("kernel"), py::arg("mode"), py::arg("boundary"),
+           py::arg("cval"), py::arg("origin"), py::arg("method"), py::arg("threads"), py::arg("axes"),
+           py::arg("planning"))
+      .def("__call__", &PyPlan::call, py::arg("x"), py::arg("out") = py::none())
+      .def_property_readonly("input_shape", &PyPlan::input_shape)
+      .def_property_readonly("output_shape", &PyPlan::output_shape)
+      .def_property_readonly("method", &PyPlan::method)
+      .def_property_readonly("dtype", &PyPlan::dtype);
+  m.attr("version") = autoconv::version();
+}
