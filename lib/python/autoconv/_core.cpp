@@ -5,7 +5,8 @@
 // dtype already equals the plan's.
 //
 // Arrays are passed as autoconv::View with their own strides (no copy) when every
-// byte stride is a multiple of the item size; otherwise the input is copied to C order.
+// byte stride is a non-negative multiple of the item size; otherwise the input is
+// copied to C order.
 // The GIL is released while a plan is made (FFTW planning) and while it executes.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -70,6 +71,15 @@ bool element_strided(const py::array& a) {
   return true;
 }
 
+// True when `a` can be passed to the core as it is: whole-item strides, none negative.
+// Negative strides are copied: the direct engine (lib/direct) of this version computes
+// wrong numbers for an input with a negative stride on an outer axis (reported).
+bool passable(const py::array& a) {
+  for (py::ssize_t i = 0; i < a.ndim(); ++i)
+    if (a.strides(i) < 0) return false;
+  return element_strided(a);
+}
+
 template <class T>
 View<T> view_of(T* data, const py::array& a) {
   std::vector<index_t> shape(static_cast<std::size_t>(a.ndim())), strides(shape.size());
@@ -81,13 +91,13 @@ View<T> view_of(T* data, const py::array& a) {
 }
 
 // A read-only view of `a`, which must hold T; copied to C order first when its
-// strides are not whole items (`keep` then owns the copy).
+// strides are negative or not whole items (`keep` then owns the copy).
 template <class T>
 View<const T> input_view(const py::array& a, py::array& keep, const char* what) {
   if (!py::isinstance<py::array_t<T>>(a))
     throw py::type_error(std::string("autoconv: ") + what + " has dtype " + py::str(a.dtype()).cast<std::string>() +
                          ", the plan's is " + py::str(py::dtype::of<T>()).cast<std::string>());
-  keep = element_strided(a) ? a : py::array(py::array_t<T, py::array::c_style>::ensure(a));
+  keep = passable(a) ? a : py::array(py::array_t<T, py::array::c_style>::ensure(a));
   return view_of<const T>(static_cast<const T*>(keep.data()), keep);
 }
 
@@ -175,9 +185,9 @@ class PyPlan {
     py::array result;
     if (out) {
       result = *out;
-      if (!py::isinstance<py::array_t<T>>(result) || !element_strided(result))
+      if (!py::isinstance<py::array_t<T>>(result) || !passable(result))
         throw py::type_error("autoconv: out must have dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
-                             " and strides that are whole items");
+                             " and non-negative strides that are whole items");
       if (!result.writeable()) value_error("out is read-only");
     } else {
       const Shape& s = plan.output_shape();
