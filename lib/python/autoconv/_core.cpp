@@ -107,29 +107,44 @@ py::tuple to_tuple(const Shape& s) {
   return t;
 }
 
+// Calls f(T{}) for the value type T that `a` holds; TypeError for any other dtype.
+template <class F>
+decltype(auto) with_value_type(const py::array& a, F&& f) {
+  if (py::isinstance<py::array_t<float>>(a)) return f(float{});
+  if (py::isinstance<py::array_t<double>>(a)) return f(double{});
+  if (py::isinstance<py::array_t<std::complex<float>>>(a)) return f(std::complex<float>{});
+  if (py::isinstance<py::array_t<std::complex<double>>>(a)) return f(std::complex<double>{});
+  throw py::type_error("autoconv: dtype " + py::str(a.dtype()).cast<std::string>() +
+                       " is not float32, float64, complex64 or complex128");
+}
+
+// What a call asks for, parsed from the Python arguments: the mode (signal style) or
+// None (image style), the border (None: signal style without one) and the options.
+struct Request {
+  std::optional<Mode> mode;
+  std::optional<Border> border;
+  Options options;
+
+  Request(const std::optional<std::string>& m, const std::optional<std::string>& boundary, double cval,
+          const std::vector<index_t>& origin, const std::string& method, int threads, const std::vector<int>& axes,
+          const std::string& planning) {
+    options.method = parse_method(method);
+    options.threads = threads;
+    options.axes = axes;
+    options.planning = parse_planning(planning);
+    if (m) mode = parse_mode(*m);
+    if (boundary) border = Border{parse_boundary(*boundary), cval, origin};
+    if (!mode && !border) value_error("a call needs a mode, a boundary or both");
+  }
+};
+
 // The Python-visible plan: one autoconv::Plan<T> and its numpy dtype.
 class PyPlan {
  public:
-  // mode: "full"/"same"/"valid" or None (image style); boundary: None (signal style
-  // without a border) or a Boundary name with cval and origin.
   PyPlan(const std::string& op, const std::vector<index_t>& input_shape, const py::array& kernel,
-         const std::optional<std::string>& mode, const std::optional<std::string>& boundary, double cval,
-         const std::vector<index_t>& origin, const std::string& method, int threads,
-         const std::vector<int>& axes, const std::string& planning) {
-    Options o;
-    o.method = parse_method(method);
-    o.threads = threads;
-    o.axes = axes;
-    o.planning = parse_planning(planning);
-    const Operation operation = parse_op(op);
-    const Shape shape(input_shape);
-    std::optional<Mode> m;
-    if (mode) m = parse_mode(*mode);
-    std::optional<Border> border;
-    if (boundary) border = Border{parse_boundary(*boundary), cval, origin};
-    if (!m && !border) value_error("a plan needs a mode, a boundary or both");
-    dtype_ = kernel.dtype();
-    make(operation, shape, kernel, m, border, o);
+         const Request& request)
+      : dtype_(kernel.dtype()) {
+    with_value_type(kernel, [&](auto t) { make<decltype(t)>(parse_op(op), Shape(input_shape), kernel, request); });
   }
 
   // Computes x into out (allocated in C order when None) and returns out.
@@ -150,32 +165,16 @@ class PyPlan {
 
  private:
   template <class T>
-  void make_typed(Operation op, const Shape& shape, const py::array& kernel, const std::optional<Mode>& m,
-                  const std::optional<Border>& border, const Options& o) {
+  void make(Operation op, const Shape& shape, const py::array& kernel, const Request& r) {
     py::array keep;
     const View<const T> k = input_view<T>(kernel, keep, "the kernel");
     py::gil_scoped_release release;
-    if (m && border)
-      plan_.emplace(Plan<T>(op, shape, k, *m, *border, o));
-    else if (m)
-      plan_.emplace(Plan<T>(op, shape, k, *m, o));
+    if (r.mode && r.border)
+      plan_.emplace(Plan<T>(op, shape, k, *r.mode, *r.border, r.options));
+    else if (r.mode)
+      plan_.emplace(Plan<T>(op, shape, k, *r.mode, r.options));
     else
-      plan_.emplace(Plan<T>(op, shape, k, *border, o));
-  }
-
-  void make(Operation op, const Shape& shape, const py::array& kernel, const std::optional<Mode>& m,
-            const std::optional<Border>& border, const Options& o) {
-    if (py::isinstance<py::array_t<float>>(kernel))
-      make_typed<float>(op, shape, kernel, m, border, o);
-    else if (py::isinstance<py::array_t<double>>(kernel))
-      make_typed<double>(op, shape, kernel, m, border, o);
-    else if (py::isinstance<py::array_t<std::complex<float>>>(kernel))
-      make_typed<std::complex<float>>(op, shape, kernel, m, border, o);
-    else if (py::isinstance<py::array_t<std::complex<double>>>(kernel))
-      make_typed<std::complex<double>>(op, shape, kernel, m, border, o);
-    else
-      throw py::type_error("autoconv: the kernel's dtype " + py::str(dtype_).cast<std::string>() +
-                           " is not float32, float64, complex64 or complex128");
+      plan_.emplace(Plan<T>(op, shape, k, *r.border, r.options));
   }
 
   template <class T>
@@ -217,10 +216,13 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   py::class_<PyPlan>(m, "Plan")
-      .def(py::init<const std::string&, const std::vector<index_t>&, const py::array&,
-                    const std::optional<std::string>&, const std::optional<std::string>&, double,
-                    const std::vector<index_t>&, const std::string&, int, const std::vector<int>&,
-                    const std::string&>(),
+      .def(py::init([](const std::string& op, const std::vector<index_t>& input_shape, const py::array& kernel,
+                       const std::optional<std::string>& mode, const std::optional<std::string>& boundary,
+                       double cval, const std::vector<index_t>& origin, const std::string& method, int threads,
+                       const std::vector<int>& axes, const std::string& planning) {
+             return PyPlan(op, input_shape, kernel,
+                           Request(mode, boundary, cval, origin, method, threads, axes, planning));
+           }),
            py::arg("op"), py::arg("input_shape"), py::arg("kernel"), py::arg("mode"), py::arg("boundary"),
            py::arg("cval"), py::arg("origin"), py::arg("method"), py::arg("threads"), py::arg("axes"),
            py::arg("planning"))
