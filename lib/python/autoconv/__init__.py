@@ -261,6 +261,22 @@ def correlate2d(in1, in2, mode='full', boundary='fill', fillvalue=0, *, threads=
 
 # ---------------------------------------------------------------- Plan
 
+def _style(who, mode, boundary, origin):
+    """Plan's (and explain's) `mode`/`boundary`/`origin` as the core's (mode, boundary, origin)."""
+    if mode in _MODES:
+        if boundary is None:
+            return mode, None, []
+        if boundary in _SIGNAL_BOUNDARIES or boundary in ('constant', 'reflect', 'mirror', 'nearest'):
+            return mode, _SIGNAL_BOUNDARIES.get(boundary, boundary), []
+        raise ValueError("%s: unknown boundary %r" % (who, boundary))
+    if mode in _IMAGE_BOUNDARIES:
+        if boundary is not None:
+            raise ValueError("%s: an image-style mode (%r) takes no boundary" % (who, mode))
+        return None, _IMAGE_BOUNDARIES[mode], [int(o) for o in np.atleast_1d(origin)]
+    raise ValueError("%s: mode must be 'full', 'same', 'valid' or one of %s, not %r"
+                     % (who, ', '.join(_IMAGE_BOUNDARIES), mode))
+
+
 class Plan:
     """A problem decided and precomputed once, run many times: ``Plan(shape, kernel, ...)(x)``.
 
@@ -290,22 +306,7 @@ class Plan:
         if method not in _OUR_METHODS:
             raise ValueError("autoconv.Plan: method must be one of %s, not %r" % (', '.join(_OUR_METHODS), method))
         shape = tuple(int(s) for s in np.atleast_1d(shape))
-        if mode in _MODES:
-            if boundary is None:
-                border = None
-            elif boundary in _SIGNAL_BOUNDARIES or boundary in ('constant', 'reflect', 'mirror', 'nearest'):
-                border = _SIGNAL_BOUNDARIES.get(boundary, boundary)
-            else:
-                raise ValueError("autoconv.Plan: unknown boundary %r" % (boundary,))
-            mode_arg, origin = mode, []
-        elif mode in _IMAGE_BOUNDARIES:
-            if boundary is not None:
-                raise ValueError("autoconv.Plan: an image-style mode (%r) takes no boundary" % mode)
-            mode_arg, border = None, _IMAGE_BOUNDARIES[mode]
-            origin = list(np.atleast_1d(origin).astype(int))
-        else:
-            raise ValueError("autoconv.Plan: mode must be 'full', 'same', 'valid' or one of %s, not %r"
-                             % (', '.join(_IMAGE_BOUNDARIES), mode))
+        mode_arg, border, origin = _style('autoconv.Plan', mode, boundary, origin)
         self._plan = _core.Plan(op, list(shape), np.asarray(kernel, dtype=dt), mode_arg, border, float(cval),
                                 origin, method, _threads(threads), list(axes or []), planning)
 
