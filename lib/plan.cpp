@@ -6,9 +6,8 @@
 
 #include <autoconv/plan.hpp>
 
-#include <unistd.h>
-
 #include "core/problem.hpp"
+#include "cost/model.hpp"
 #include "direct/direct.hpp"
 #include "fft/engine.hpp"
 #include "parallel/slices.hpp"
@@ -24,6 +23,7 @@ struct PlanImpl {
   int threads = 0;
   std::shared_ptr<const DirectEngine<T>> direct;  // Direct, and the FFT engines' fallback
   std::unique_ptr<const FftEngine<T>> fft;        // FFT or OverlapAdd
+  Decision decision;                              // Method::Auto's (empty when forced)
 };
 
 namespace {
@@ -105,13 +105,6 @@ std::vector<T> kernel_in_correlation_order(const Problem& pb, const View<const T
   return kc;
 }
 
-// Default Options::memory_limit: half of the physical memory.
-std::size_t default_memory_limit() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
-  return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
-}
-
 fft::Effort effort_of(Planning p, const char* api) {
   switch (p) {
     case Planning::Auto:  // a Plan is made to be reused; one-shot calls pass Estimate
@@ -134,11 +127,15 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
                 " is negative; use 0 for OpenMP's default or a positive count");
   const fft::Effort effort = effort_of(opt.planning, api);
   auto impl = std::make_shared<PlanImpl<T>>();
+  cost::Request request = cost::make_request<T>(pb, opt);
   switch (opt.method) {
-    case Method::Auto:  // no cost model yet: Direct
-    case Method::Direct:
-      impl->method = Method::Direct;
+    case Method::Auto: {
+      request.separable_terms = cost::kernel_terms(pb, kernel);
+      impl->decision = cost::decide(request, cost::machine_profile());
+      impl->method = impl->decision.method;
       break;
+    }
+    case Method::Direct:
     case Method::FFT:
     case Method::OverlapAdd:
       impl->method = opt.method;
@@ -152,12 +149,19 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
   impl->pb = pb;
   std::vector<T> kc = kernel_in_correlation_order(pb, kernel);
   if (impl->method == Method::FFT || impl->method == Method::OverlapAdd) {
-    const std::size_t limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
-    const int workers = max_threads(opt.threads);
     // The geometry (and the budget check) comes before any allocation.
-    FftLayout layout = fft_layout(pb, impl->method, sizeof(real_t<T>), is_complex_v<T>, limit, workers);
+    FftLayout layout =
+        fft_layout(pb, impl->method, sizeof(real_t<T>), is_complex_v<T>, request.memory_limit, request.workers);
     impl->direct = std::make_shared<DirectEngine<T>>(pb, kc);
-    impl->fft = std::make_unique<FftEngine<T>>(pb, kc, std::move(layout), effort, workers, impl->direct);
+    auto engine = std::make_unique<FftEngine<T>>(pb, kc, std::move(layout), effort, request.workers, impl->direct);
+    if (opt.method == Method::Auto)  // the model chose FFT for finite input; non-finite input may change that
+      engine->set_nonfinite_policy([request, m = impl->method](double nonfinite) {
+        cost::Request r = request;
+        r.nonfinite = nonfinite;
+        const auto& p = cost::machine_profile();
+        return cost::predict(r, Method::Direct, p).seconds < cost::predict(r, m, p).seconds;
+      });
+    impl->fft = std::move(engine);
   } else {
     impl->direct = std::make_shared<DirectEngine<T>>(pb, std::move(kc));
   }

@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 
+#include "cost/model.hpp"
 #include "parallel/slices.hpp"
 
 #if defined(__AVX512F__)
@@ -150,7 +151,27 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
   for (const auto& c : cand) combos *= static_cast<double>(c.size());
   FftLayout best;
   bool found = false;
+  // Cost and memory of F without building a layout (the search runs up to 20000 of them).
+  auto quick = [&](const std::vector<index_t>& F, double* bytes) {
+    double units = batch, s = 1, points = 1;
+    for (std::size_t i = 0; i < r; ++i) {
+      const index_t M = pb.kernel[ta[i]], L = pb.output[ta[i]];
+      const index_t B = std::min(L, F[i] - M + 1);
+      units *= static_cast<double>((L + B - 1) / B);
+      points *= static_cast<double>(F[i]);
+      s *= static_cast<double>((!complex_data && i + 1 == r) ? F[i] / 2 + 1 : F[i]);
+    }
+    const double block = s * 2.0 * static_cast<double>(value_bytes);
+    *bytes = block + std::min(workers, units) * block;
+    const double mem = block > static_cast<double>(std::size_t(1) << 20) ? 2.0 : 1.0;
+    return units * (fft::transform_cost(F) * mem + 6.0 * points);
+  };
+  double best_quick = HUGE_VAL;
   auto consider = [&](const std::vector<index_t>& F) {
+    double bytes = 0;
+    const double c = quick(F, &bytes);
+    if (bytes > static_cast<double>(memory_limit) || c >= best_quick) return;
+    best_quick = c;
     std::vector<FftAxis> axes(r);
     for (std::size_t i = 0; i < r; ++i) {
       const int d = ta[i];
@@ -166,8 +187,8 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
   };
   if (combos <= 20000) {
     std::vector<std::size_t> idx(r, 0);
+    std::vector<index_t> F(r);
     for (double c = 0; c < combos; ++c) {
-      std::vector<index_t> F(r);
       for (std::size_t i = 0; i < r; ++i) F[i] = cand[i][idx[i]];
       consider(F);
       for (std::size_t i = r; i-- > 0;) {
@@ -691,10 +712,18 @@ void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   // is everything redone with them zeroed, and the outputs whose window holds one are
   // recomputed directly.
   bool clean = std::isfinite(pb_.cval);
+  // Non-finite input and a cost model that predicts the direct engine to be cheaper
+  // than the redo: run it directly (its outputs are exact where the FFT's would be).
+  auto direct_instead = [&] {
+    if (!prefer_direct_ || !fallback_ || !prefer_direct_(cost::count_nonfinite(in))) return false;
+    fallback_->run(in, out, threads);
+    return true;
+  };
   // One big transform: every step shared between the threads.
   if (shared_) {
     const int share = std::min(max_threads(threads), shared_->workers);
     if (run_unit_shared(0, in, out, works[0], clean, share)) {  // a non-finite sample: again, zeroed
+      if (direct_instead()) return;
       run_unit_shared(0, in, out, works[0], false, share);
       recompute_nonfinite(in, out);
     } else if (!clean) {
@@ -711,6 +740,7 @@ void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
     clean = std::none_of(seen.begin(), seen.begin() + nt, [](unsigned char v) { return v != 0; });
   }
   if (!clean) {
+    if (std::isfinite(pb_.cval) && direct_instead()) return;
     for_each_slice(lay_.units, nt,
                    [&](index_t u, int worker) { run_unit(u, in, out, works[worker], false); });
     recompute_nonfinite(in, out);

@@ -5,6 +5,7 @@
 // are the same code with different block shapes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -54,6 +55,10 @@ class FftEngine {
   ~FftEngine();
 
   void run(View<const T> in, View<T> out, int threads) const;
+  /// For plans whose method the cost model chose: when the input holds non-finite
+  /// samples, `prefer_direct(count)` decides whether the whole call runs directly
+  /// instead of the FFT redo and local recomputation. Set before the engine is shared.
+  void set_nonfinite_policy(std::function<bool(double)> prefer_direct) { prefer_direct_ = std::move(prefer_direct); }
 
  private:
   struct Work;
@@ -105,6 +110,7 @@ class FftEngine {
   double out_bytes_ = 0;
   std::unique_ptr<Shared> shared_;  // real data, rank >= 2, fewer units than workers
   Pool<Work> pool_;  // transform buffers
+  std::function<bool(double)> prefer_direct_;
 };
 
 extern template class FftEngine<float>;

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -343,17 +344,28 @@ double length_cost(index_t n) {
 
 index_t good_size(index_t n) {
   if (n <= 8) return std::max<index_t>(n, 1);
-  // Every 2^a 3^b 5^c 7^d in [n, 2n] (the next power of two is always among them).
+  // Every 2^a 3^b 5^c 7^d up to 2^40, sorted once (about 10^4 of them); the answer is
+  // the cheapest in [n, 2n] (the next power of two is always among them). The scan
+  // stops once even a cost factor of 1 could not beat the best so far.
+  static const std::vector<index_t> smooth = [] {
+    std::vector<index_t> v;
+    const index_t top = index_t(1) << 40;
+    for (index_t p2 = 1; p2 <= top; p2 *= 2)
+      for (index_t p3 = p2; p3 <= top; p3 *= 3)
+        for (index_t p5 = p3; p5 <= top; p5 *= 5)
+          for (index_t p7 = p5; p7 <= top; p7 *= 7) v.push_back(p7);
+    std::sort(v.begin(), v.end());
+    return v;
+  }();
+  if (n > smooth.back() / 2) throw error("autoconv: transform length " + std::to_string(n) + " is too large");
   index_t best = 0;
   double best_cost = 0;
-  for (index_t p2 = 1; p2 <= 2 * n; p2 *= 2)
-    for (index_t p3 = p2; p3 <= 2 * n; p3 *= 3)
-      for (index_t p5 = p3; p5 <= 2 * n; p5 *= 5)
-        for (index_t p7 = p5; p7 <= 2 * n; p7 *= 7) {
-          if (p7 < n) continue;
-          const double c = length_cost(p7);
-          if (best == 0 || c < best_cost) best = p7, best_cost = c;
-        }
+  for (auto it = std::lower_bound(smooth.begin(), smooth.end(), n); it != smooth.end() && *it <= 2 * n; ++it) {
+    const double dn = static_cast<double>(*it);
+    if (best && dn * std::max(1.0, std::log2(dn)) >= best_cost) break;
+    const double c = length_cost(*it);
+    if (best == 0 || c < best_cost) best = *it, best_cost = c;
+  }
   return best;
 }
 

@@ -1,0 +1,275 @@
+// lib/cost/model.cpp: predicted seconds and bytes of every method from operation
+// counts (taps x outputs for Direct; the FFT layout's own transform-length costs for
+// FFT and OverlapAdd; 1-D passes for Separable) times the machine profile's constants.
+#include "cost/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "fft/engine.hpp"
+#include "parallel/slices.hpp"
+
+namespace autoconv::detail::cost {
+
+namespace {
+
+double product(const Shape& s) {
+  double n = 1;
+  for (int d = 0; d < s.rank(); ++d) n *= static_cast<double>(s[d]);
+  return n;
+}
+
+// Speed-up of `n` threads over one: each added thread is worth `efficiency` of a core
+// (memory bandwidth and the uneven last slices cost the rest).
+double speedup(int n, const Profile& p) { return 1.0 + (n - 1) * p.thread_efficiency; }
+
+std::string mib(double bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  return b;
+}
+
+std::string count(double n) {
+  char b[32];
+  if (n >= 1e9)
+    std::snprintf(b, sizeof b, "%.1fG", n / 1e9);
+  else if (n >= 1e6)
+    std::snprintf(b, sizeof b, "%.1fM", n / 1e6);
+  else if (n >= 1e4)
+    std::snprintf(b, sizeof b, "%.0fk", n / 1e3);
+  else
+    std::snprintf(b, sizeof b, "%.0f", n);
+  return b;
+}
+
+int prec(const Request& r) { return r.real_bytes == 4 ? 0 : 1; }
+
+// Direct: every output sums every tap (complex: 4 real multiply-adds per tap), plus a
+// per-output cost for reading the padded slab and storing; slabs along the outer axis
+// are shared between threads when the work pays for the fork.
+struct DirectCost {
+  double seconds = 0, macs = 0, one_thread = 0;
+  int threads = 1;
+};
+
+DirectCost direct_cost(const Request& r, const Profile& p) {
+  const Problem& pb = r.pb;
+  const double outputs = product(pb.output), taps = product(pb.kernel);
+  DirectCost c;
+  c.macs = outputs * taps * (r.complex_data ? 4.0 : 1.0);
+  c.one_thread = c.macs * p.direct_tap[prec(r)] + outputs * (r.complex_data ? 2.0 : 1.0) * p.direct_output[prec(r)];
+  // Slabs: 1-D cuts 16384 outputs per slab (direct.cpp); N-D cuts rows of axis 0.
+  const double slabs = pb.rank() == 1 ? std::ceil(outputs / std::max(16384.0, 4.0 * (taps - 1)))
+                                      : static_cast<double>(pb.output[0]);
+  c.threads = resolve_threads(r.workers, static_cast<index_t>(std::max(1.0, slabs)),
+                              outputs * taps * (r.complex_data ? 2.0 : 1.0));
+  c.threads = std::min(c.threads, std::max(1, r.workers));
+  c.seconds = c.one_thread / speedup(c.threads, p) + (c.threads > 1 ? p.parallel_overhead : 0.0);
+  return c;
+}
+
+Candidate direct_candidate(const Request& r, const Profile& p) {
+  const DirectCost c = direct_cost(r, p);
+  Candidate k;
+  k.method = Method::Direct;
+  k.seconds = c.seconds;
+  k.bytes = 0;  // slab buffers of ~1 MiB per thread: negligible
+  k.detail = count(product(r.pb.kernel)) + " taps x " + count(product(r.pb.output)) + " outputs, " +
+             std::to_string(c.threads) + (c.threads == 1 ? " thread" : " threads");
+  return k;
+}
+
+// A floor under both FFT methods that costs nothing to compute: the fixed cost of a
+// call, and every output point once through the cheapest block (block_cost in
+// fft/engine.cpp: at least 1 transform unit plus 6 for fill, multiply and extract per
+// point). Below it the layout search itself (~10 us) is not worth running.
+double fft_floor(const Request& r, const Profile& p) {
+  const double unit = p.fft_unit[prec(r)] * (r.complex_data ? 2.0 : 1.0);
+  return (r.one_shot ? p.fft_call : 0.0) + product(r.pb.output) * 7.0 * unit / speedup(std::max(1, r.workers), p);
+}
+
+Candidate fft_candidate(const Request& r, Method m, const Profile& p, double beat = HUGE_VAL) {
+  Candidate k;
+  k.method = m;
+  if (const double floor = fft_floor(r, p); floor >= beat) {
+    k.seconds = floor;
+    k.detail = "at least this (fixed cost and one pass over the output)";
+    return k;
+  }
+  FftLayout l;
+  try {
+    l = fft_layout(r.pb, m, r.real_bytes, r.complex_data, r.memory_limit, std::max(1, r.workers));
+  } catch (const error& e) {
+    k.feasible = false;
+    k.seconds = HUGE_VAL;
+    const std::string what = e.what();
+    const auto colon = what.find(": ");
+    k.why_not = colon == std::string::npos ? what : what.substr(colon + 2);
+    return k;
+  }
+  // Complex data runs c2c transforms: twice the r2c/c2r work per point.
+  const double unit = p.fft_unit[prec(r)] * (r.complex_data ? 2.0 : 1.0);
+  const double one_thread = l.predicted_cost * unit;
+  // Threads share blocks (units); one big real transform of rank >= 2 is split by
+  // axis instead; a single 1-D or complex transform runs on one thread.
+  int threads = 1;
+  if (l.units > 1)
+    threads = resolve_threads(r.workers, l.units, l.predicted_cost);
+  else if (!r.complex_data && l.axes.size() >= 2)
+    threads = std::max(1, r.workers);
+  threads = std::min(threads, std::max(1, r.workers));
+  double seconds = one_thread / speedup(threads, p) + (threads > 1 ? p.parallel_overhead : 0.0);
+  const double bytes = static_cast<double>(l.spectrum_bytes) +
+                       std::min<double>(threads, static_cast<double>(l.units)) * static_cast<double>(l.block_bytes);
+  if (r.one_shot) {
+    // The kernel's spectrum: one forward transform of a block (half a pair), on one
+    // thread; every working byte is fresh memory; and the fixed cost of a call.
+    seconds += 0.5 * one_thread / static_cast<double>(l.units) + bytes * p.touch_byte + p.fft_call;
+  }
+  if (r.nonfinite > 0) {
+    // The clean pass stops at a non-finite sample, everything is redone with those
+    // zeroed, and the outputs whose window holds one are recomputed directly (at most
+    // the whole direct cost: the engine falls back to it).
+    const DirectCost d = direct_cost(r, p);
+    const double taps = product(r.pb.kernel);
+    const double reached = std::min(product(r.pb.output), r.nonfinite * taps);
+    seconds += one_thread / speedup(threads, p) + std::min(d.seconds, d.one_thread * reached / product(r.pb.output));
+  }
+  k.seconds = seconds;
+  k.bytes = static_cast<std::size_t>(bytes);
+  std::string dims;
+  for (const auto& a : l.axes) dims += (dims.empty() ? "" : "x") + std::to_string(a.F);
+  k.detail = "transform " + dims + ", " + count(static_cast<double>(l.units)) +
+             (l.units == 1 ? " block, " : " blocks, ") + std::to_string(threads) +
+             (threads == 1 ? " thread" : " threads");
+  return k;
+}
+
+// Separable: pad once (a copy of the extended region), then per term one 1-D 'valid'
+// pass per convolved axis (the axis that shrinks the data most first), each priced as
+// the cheapest of Direct, FFT and OverlapAdd on its own; terms > 1 add into the output.
+Candidate separable_candidate(const Request& r, const Profile& p) {
+  Candidate k;
+  k.method = Method::Separable;
+  const Problem& pb = r.pb;
+  int long_axes = 0;
+  for (int d = 0; d < pb.rank(); ++d) long_axes += pb.kernel[d] > 1 ? 1 : 0;
+  if (r.separable_terms <= 0 || long_axes < 2) {
+    k.feasible = false;
+    k.seconds = HUGE_VAL;
+    k.why_not = long_axes < 2 ? "kernel has fewer than two axes longer than 1"
+                              : "kernel values unknown or not a sum of few outer products";
+    return k;
+  }
+  // Axis order: largest kernel first (its pass shrinks the data most).
+  std::vector<int> order;
+  for (int d = 0; d < pb.rank(); ++d)
+    if (pb.kernel[d] > 1) order.push_back(d);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return pb.kernel[a] > pb.kernel[b]; });
+  Shape cur = pb.output;
+  for (int d : order) cur[d] = pb.output[d] + pb.kernel[d] - 1;
+  const double padded = product(cur);
+  const double elem = static_cast<double>(r.real_bytes) * (r.complex_data ? 2.0 : 1.0);
+  double seconds = padded * p.direct_output[prec(r)] * (r.complex_data ? 2.0 : 1.0) /
+                   speedup(std::max(1, r.workers), p);
+  double bytes = padded * elem, chain = 0, biggest_pass = 0;
+  std::string methods;
+  for (int d : order) {
+    Shape ks = Shape(std::vector<index_t>(static_cast<std::size_t>(pb.rank()), 1));
+    ks[d] = pb.kernel[d];
+    Request pr = r;
+    pr.pb = make_problem(Operation::Correlate, cur, ks, Mode::Valid);
+    pr.separable_terms = 0;
+    pr.nonfinite = 0;
+    Candidate best = direct_candidate(pr, p);
+    for (Method m : {Method::FFT, Method::OverlapAdd}) {
+      Candidate c = fft_candidate(pr, m, p, best.seconds);
+      if (c.feasible && c.seconds < best.seconds) best = c;
+    }
+    chain += best.seconds;
+    biggest_pass = std::max(biggest_pass, static_cast<double>(best.bytes));
+    methods += (methods.empty() ? "" : "+") + std::string(to_string(best.method));
+    cur[d] -= pb.kernel[d] - 1;
+    if (d != order.back()) bytes += product(cur) * elem;  // intermediate result
+  }
+  seconds += r.separable_terms * chain;
+  if (r.separable_terms > 1) seconds += product(pb.output) * p.direct_output[prec(r)];  // accumulate terms
+  bytes += biggest_pass;
+  if (r.one_shot) seconds += bytes * p.touch_byte;
+  if (bytes > static_cast<double>(r.memory_limit)) {
+    k.feasible = false;
+    k.seconds = HUGE_VAL;
+    k.why_not = "needs " + mib(bytes) + " of working memory, above Options::memory_limit = " +
+                mib(static_cast<double>(r.memory_limit));
+    return k;
+  }
+  k.seconds = seconds;
+  k.bytes = static_cast<std::size_t>(bytes);
+  k.detail = std::to_string(r.separable_terms) + (r.separable_terms == 1 ? " term" : " terms") + " x " +
+             std::to_string(order.size()) + " passes (" + methods + ")";
+  return k;
+}
+
+}  // namespace
+
+Candidate predict(const Request& r, Method m, const Profile& p) {
+  switch (m) {
+    case Method::Direct:
+      return direct_candidate(r, p);
+    case Method::FFT:
+    case Method::OverlapAdd:
+      return fft_candidate(r, m, p);
+    case Method::Separable:
+      return separable_candidate(r, p);
+    default:
+      throw error(std::string(r.pb.api_name()) + ": the cost model has no prediction for method " + to_string(m));
+  }
+}
+
+std::string describe(const Request& r) {
+  std::string t = r.complex_data ? (r.real_bytes == 4 ? "complex64" : "complex128") : (r.real_bytes == 4 ? "float" : "double");
+  std::string s = t + "  input " + r.pb.input.str() + "  kernel " + r.pb.kernel.str() + "  output " + r.pb.output.str();
+  s += "  " + std::to_string(r.workers) + (r.workers == 1 ? " thread" : " threads");
+  if (r.one_shot) s += "  one-shot";
+  if (r.nonfinite > 0) s += "  " + count(r.nonfinite) + " non-finite input samples";
+  return s;
+}
+
+Decision decide(const Request& r, const Profile& p, Method forced) {
+  Decision d;
+  d.profile = p.source;
+  d.problem = describe(r);
+  d.candidates.push_back(direct_candidate(r, p));
+  // Forced FFT methods are laid out in full; otherwise a floor above Direct suffices.
+  const double beat = forced == Method::FFT || forced == Method::OverlapAdd ? HUGE_VAL : d.candidates[0].seconds;
+  d.candidates.push_back(fft_candidate(r, Method::FFT, p, beat));
+  d.candidates.push_back(fft_candidate(r, Method::OverlapAdd, p, beat));
+  d.candidates.push_back(separable_candidate(r, p));
+  std::size_t best = 0;  // Direct is always feasible
+  for (std::size_t i = 1; i < d.candidates.size(); ++i)
+    if (d.candidates[i].feasible && d.candidates[i].seconds < d.candidates[best].seconds) best = i;
+  if (forced != Method::Auto) {
+    for (std::size_t i = 0; i < d.candidates.size(); ++i)
+      if (d.candidates[i].method == forced) best = i;
+  }
+  d.method = d.candidates[best].method;
+  for (std::size_t i = 0; i < d.candidates.size(); ++i) {
+    Candidate& c = d.candidates[i];
+    if (i == best) {
+      if (forced != Method::Auto) c.why_not.clear();
+      continue;
+    }
+    if (!c.feasible) continue;
+    char b[96];
+    if (forced != Method::Auto && c.seconds < d.candidates[best].seconds)
+      std::snprintf(b, sizeof b, "%.2fx faster, but Options::method forces %s", d.candidates[best].seconds / c.seconds,
+                    to_string(forced));
+    else
+      std::snprintf(b, sizeof b, "%.2fx slower than %s", c.seconds / d.candidates[best].seconds, to_string(d.method));
+    c.why_not = b;
+  }
+  return d;
+}
+
+}  // namespace autoconv::detail::cost

@@ -1,0 +1,155 @@
+// lib/cost/profile.cpp: reading, writing and locating machine profiles.
+#include "cost/profile.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <autoconv/explain.hpp>
+#include <autoconv/types.hpp>
+
+namespace autoconv::detail::cost {
+
+namespace {
+
+// One key of the file: its name, the member it sets, and the unit the file uses
+// (constants are stored in seconds; the file speaks ns or us so it stays readable).
+struct Key {
+  const char* name;
+  double Profile::*scalar;
+  double (Profile::*pair)[2];
+  int index;
+  double unit;  // seconds per file unit
+  const char* help;
+};
+
+const Key keys[] = {
+    {"direct_tap_ns.float", nullptr, &Profile::direct_tap, 0, 1e-9, "direct, 1 thread: ns per multiply-add"},
+    {"direct_tap_ns.double", nullptr, &Profile::direct_tap, 1, 1e-9, "direct, 1 thread: ns per multiply-add"},
+    {"direct_output_ns.float", nullptr, &Profile::direct_output, 0, 1e-9, "direct, 1 thread: ns per output sample"},
+    {"direct_output_ns.double", nullptr, &Profile::direct_output, 1, 1e-9, "direct, 1 thread: ns per output sample"},
+    {"fft_unit_ns.float", nullptr, &Profile::fft_unit, 0, 1e-9, "FFT, 1 thread: ns per transform cost unit"},
+    {"fft_unit_ns.double", nullptr, &Profile::fft_unit, 1, 1e-9, "FFT, 1 thread: ns per transform cost unit"},
+    {"fft_call_us", &Profile::fft_call, nullptr, 0, 1e-6, "one-shot FFT call: fixed us (plans, engine)"},
+    {"touch_ns_per_byte", &Profile::touch_byte, nullptr, 0, 1e-9, "one-shot calls: ns per byte of fresh memory"},
+    {"thread_efficiency", &Profile::thread_efficiency, nullptr, 0, 1.0, "speed-up per added thread (1 = linear)"},
+    {"parallel_overhead_us", &Profile::parallel_overhead, nullptr, 0, 1e-6, "us to open a parallel region"},
+};
+
+double& member(Profile& p, const Key& k) { return k.scalar ? p.*k.scalar : (p.*k.pair)[k.index]; }
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+}  // namespace
+
+Profile builtin_profile() {
+  Profile p;
+  // Measured by autoconv-calibrate on the reference machine (Xeon AVX-512, 2 cores,
+  // GCC 12.2, FFTW 3.3.10), median of several runs; see docs/cost-model.md.
+  p.direct_tap[0] = 0.0136e-9;
+  p.direct_tap[1] = 0.0295e-9;
+  p.direct_output[0] = 0.33e-9;
+  p.direct_output[1] = 0.84e-9;
+  p.fft_unit[0] = 0.44e-9;
+  p.fft_unit[1] = 0.75e-9;
+  p.fft_call = 20e-6;
+  p.touch_byte = 0.10e-9;
+  p.thread_efficiency = 0.90;
+  p.parallel_overhead = 10e-6;
+  p.source = "built-in";
+  return p;
+}
+
+Profile parse_profile(const std::string& text, const std::string& source) {
+  Profile p = builtin_profile();
+  p.source = source;
+  std::istringstream in(text);
+  std::string line;
+  for (int no = 1; std::getline(in, line); ++no) {
+    const auto hash = line.find('#');
+    if (hash != std::string::npos) line.erase(hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    const auto eq = line.find('=');
+    const std::string where = "autoconv profile " + source + " line " + std::to_string(no);
+    if (eq == std::string::npos) throw error(where + ": expected 'key = value', got '" + line + "'");
+    const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    const Key* k = nullptr;
+    for (const Key& c : keys)
+      if (key == c.name) k = &c;
+    if (!k) continue;  // informational keys (machine, date, ...) and keys of later versions
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !std::isfinite(v) || v <= 0 ||
+        (k->scalar == &Profile::thread_efficiency && v > 1))
+      throw error(where + ": " + key + " = '" + value + "' is not a positive number" +
+                  (k->scalar == &Profile::thread_efficiency ? " in (0, 1]" : ""));
+    member(p, *k) = v * k->unit;
+  }
+  return p;
+}
+
+std::string format_profile(const Profile& p) {
+  std::string s =
+      "# autoconv machine profile (written by autoconv-calibrate; key = value, '#' comments).\n"
+      "# The cost model multiplies operation counts by these; see docs/cost-model.md.\n";
+  Profile q = p;
+  for (const Key& k : keys) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%-24s = %.6g   # %s\n", k.name, member(q, k) / k.unit, k.help);
+    s += buf;
+  }
+  return s;
+}
+
+std::string default_profile_path() {
+  if (const char* e = std::getenv("AUTOCONV_PROFILE"); e && *e) return e;
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) return std::string(x) + "/autoconv/profile";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.config/autoconv/profile";
+  return "";
+}
+
+namespace {
+
+Profile load_machine_profile() {
+  const char* env = std::getenv("AUTOCONV_PROFILE");
+  const std::string path = default_profile_path();
+  if (!path.empty()) {
+    std::ifstream f(path);
+    if (f) {
+      std::stringstream ss;
+      ss << f.rdbuf();
+      return parse_profile(ss.str(), path);
+    }
+    if (env && *env)  // asked for by name: a missing file is an error, not a silent default
+      throw error("autoconv: $AUTOCONV_PROFILE = '" + path + "' cannot be read; run autoconv-calibrate to write it");
+  }
+  return builtin_profile();
+}
+
+}  // namespace
+
+const Profile& machine_profile() {
+  // Loaded at the first decision; a bad file throws there (and again at every later
+  // decision, since the static is not initialised until loading succeeds).
+  static const Profile p = load_machine_profile();
+  return p;
+}
+
+}  // namespace autoconv::detail::cost
+
+namespace autoconv {
+
+std::string profile_path() {
+  const auto& p = detail::cost::machine_profile();
+  return p.source == "built-in" ? std::string() : p.source;
+}
+
+}  // namespace autoconv

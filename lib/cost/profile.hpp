@@ -1,0 +1,55 @@
+// lib/cost/profile.hpp: the machine constants the cost model multiplies its operation
+// counts by, and where they come from: a profile file written by autoconv-calibrate
+// ($AUTOCONV_PROFILE, else the per-user default), else built-in constants.
+#pragma once
+
+#include <string>
+
+namespace autoconv::detail::cost {
+
+/// Per-precision constants (index 0 = float, 1 = double; complex data uses the same
+/// real precision with 4 real multiply-adds per complex one).
+struct Profile {
+  /// Direct engine, one thread: seconds per real multiply-add (output x tap).
+  double direct_tap[2] = {0, 0};
+  /// Direct engine, one thread: seconds per output sample (reading, padding, storing).
+  double direct_output[2] = {0, 0};
+  /// FFT engines, one thread: seconds per cost unit of the FFT layout
+  /// (fft::transform_cost of each block plus its fill, multiply and extract).
+  double fft_unit[2] = {0, 0};
+  /// Fixed seconds of a one-shot FFT or OverlapAdd call: the cached plans' lookup, the
+  /// engine and its buffers, whatever the problem's size.
+  double fft_call = 0;
+  /// Seconds per byte of fresh working memory a one-shot call touches (page faults).
+  double touch_byte = 0;
+  /// Speed-up of each added thread as a fraction of a whole core (1 = linear).
+  double thread_efficiency = 0.9;
+  /// Seconds a parallel region costs to open (OpenMP team fork and join).
+  double parallel_overhead = 0;
+  /// Where the constants came from: "built-in" or a file path.
+  std::string source = "built-in";
+};
+
+/// Constants measured on the reference x86-64 machine (AVX-512, 2 cores, GCC 12,
+/// FFTW 3.3.10); see docs/cost-model.md.
+Profile builtin_profile();
+
+/// Parses profile text ("key = value" lines, '#' comments). Keys not given keep the
+/// built-in value; unknown keys (informational ones, or a later version's) are ignored.
+/// Throws autoconv::error naming the source and line for a line that is not
+/// "key = value" or a value that is not a positive number (thread_efficiency in (0, 1]).
+Profile parse_profile(const std::string& text, const std::string& source);
+
+/// The profile as text parse_profile() reads back (every key, with comments).
+std::string format_profile(const Profile& p);
+
+/// The default profile path: $AUTOCONV_PROFILE if set, else
+/// $XDG_CONFIG_HOME/autoconv/profile or $HOME/.config/autoconv/profile.
+std::string default_profile_path();
+
+/// The profile decisions use, loaded once per process: the file at
+/// default_profile_path() if it exists (a bad file throws autoconv::error at the
+/// first decision, naming the file and line), else builtin_profile().
+const Profile& machine_profile();
+
+}  // namespace autoconv::detail::cost

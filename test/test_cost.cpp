@@ -1,0 +1,287 @@
+// test/test_cost.cpp: the cost model on its own (a pure function of problem and
+// profile): crossovers move the right way with kernel size, signal size and threads;
+// the memory limit and non-finite input change the decision as documented; profiles
+// parse, print and load from $AUTOCONV_PROFILE (set by test/meson.build).
+#include "common.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "cost/model.hpp"
+
+namespace {
+
+using autoconv::Method;
+using autoconv::Shape;
+using autoconv::index_t;
+using autoconv::Mode;
+using autoconv::Options;
+namespace cost = autoconv::detail::cost;
+
+cost::Request request(const Shape& in, const Shape& k, int threads, bool one_shot = true, std::size_t limit = 0,
+                      Mode mode = Mode::Same) {
+  Options o;
+  o.threads = threads;
+  o.memory_limit = limit;
+  o.planning = one_shot ? autoconv::Planning::Estimate : autoconv::Planning::Measure;
+  cost::Request r = cost::make_request<double>(
+      autoconv::detail::make_problem(autoconv::Operation::Convolve, in, k, mode), o);
+  r.workers = threads;  // exact, whatever OpenMP's default on this machine
+  return r;
+}
+
+Method choice(const cost::Request& r, const cost::Profile& p = cost::builtin_profile()) {
+  return cost::decide(r, p).method;
+}
+
+bool is_fft(Method m) { return m == Method::FFT || m == Method::OverlapAdd; }
+
+const autoconv::Candidate& cand(const autoconv::Decision& d, Method m) {
+  for (const auto& c : d.candidates)
+    if (c.method == m) return c;
+  throw std::runtime_error("no candidate");
+}
+
+}  // namespace
+
+TEST_CASE("kernel size: Direct for small kernels, an FFT method for large ones, switching once") {
+  // 1-D, 2-D and 3-D: as the kernel grows the choice leaves Direct once and never returns,
+  // and Direct's predicted time grows with the taps.
+  const std::vector<std::pair<Shape, std::vector<Shape>>> series = {
+      {Shape{1000000}, {Shape{3}, Shape{11}, Shape{31}, Shape{101}, Shape{301}, Shape{1001}, Shape{3001}, Shape{10001}}},
+      {Shape{1024, 1024}, {Shape{3, 3}, Shape{5, 5}, Shape{9, 9}, Shape{15, 15}, Shape{31, 31}, Shape{65, 65}}},
+      {Shape{128, 128, 128}, {Shape{3, 3, 3}, Shape{5, 5, 5}, Shape{9, 9, 9}, Shape{17, 17, 17}, Shape{33, 33, 33}}},
+  };
+  for (int threads : {1, 2, 8}) {
+    for (const auto& [in, ks] : series) {
+      CAPTURE(in.str());
+      CAPTURE(threads);
+      bool left_direct = false;
+      double prev_direct = 0;
+      for (const Shape& k : ks) {
+        CAPTURE(k.str());
+        const cost::Request r = request(in, k, threads);
+        const Method m = choice(r);
+        if (left_direct) CHECK(is_fft(m));
+        left_direct = left_direct || m != Method::Direct;
+        if (threads == 1) {  // with more threads, more work can also mean more threads
+          const double t = cost::predict(r, Method::Direct, cost::builtin_profile()).seconds;
+          CHECK(t > prev_direct);
+          prev_direct = t;
+        }
+      }
+      CHECK(choice(request(in, ks.front(), threads)) == Method::Direct);
+      CHECK(is_fft(choice(request(in, ks.back(), threads))));
+    }
+  }
+}
+
+TEST_CASE("signal size: long signals with a mid-size kernel go to overlap-add, short ones to one FFT or Direct") {
+  // k = 1001: one transform covers a short signal (FFT and OverlapAdd are the same
+  // single block, or Direct wins); for 1e7 samples blocks in cache beat the single
+  // 1e7-point transform (MACHINE_NOTES: 132 vs 162 ms).
+  const auto p = cost::builtin_profile();
+  const auto longr = request(Shape{10000000}, Shape{1001}, 1);
+  CHECK(choice(longr) == Method::OverlapAdd);
+  CHECK(cost::predict(longr, Method::OverlapAdd, p).seconds < cost::predict(longr, Method::FFT, p).seconds);
+  // Growing the signal at a fixed kernel never makes Direct relatively cheaper than
+  // the best FFT method by more than the log factor allows: the Direct/FFT ratio grows
+  // with n until blocks take over, then stays flat.
+  double prev_ratio = 0;
+  for (index_t n : {4000, 40000, 400000, 4000000}) {
+    const auto r = request(Shape{n}, Shape{1001}, 1);
+    const double ratio = cost::predict(r, Method::Direct, p).seconds /
+                         std::min(cost::predict(r, Method::FFT, p).seconds, cost::predict(r, Method::OverlapAdd, p).seconds);
+    CAPTURE(n);
+    CHECK(ratio > 0.8 * prev_ratio);
+    prev_ratio = std::max(prev_ratio, ratio);
+  }
+  // A tiny problem: the fixed cost of an FFT call keeps Direct.
+  CHECK(choice(request(Shape{2000}, Shape{101}, 1)) == Method::Direct);
+}
+
+TEST_CASE("threads: Direct shares its slabs, a single 1-D transform does not, so Direct wins up to larger kernels") {
+  // The smallest kernel for which an FFT method wins, on a 1e6-point signal with
+  // forced single FFT (no blocks to share): more threads move it up.
+  auto crossover = [](int threads) {
+    for (index_t k = 3; k < 100000; k = k * 5 / 4 + 1) {
+      const auto r = request(Shape{1000000}, Shape{k}, threads);
+      const auto p = cost::builtin_profile();
+      if (cost::predict(r, Method::FFT, p).seconds < cost::predict(r, Method::Direct, p).seconds) return k;
+    }
+    return index_t(100000);
+  };
+  const index_t k1 = crossover(1), k2 = crossover(2), k8 = crossover(8);
+  CHECK(k1 < k2);
+  CHECK(k2 < k8);
+  // With 2 threads the predicted Direct time is about half of one thread's.
+  const auto p = cost::builtin_profile();
+  const double t1 = cost::predict(request(Shape{2048, 2048}, Shape{7, 7}, 1), Method::Direct, p).seconds;
+  const double t2 = cost::predict(request(Shape{2048, 2048}, Shape{7, 7}, 2), Method::Direct, p).seconds;
+  CHECK(t2 < 0.6 * t1);
+  CHECK(t2 > 0.45 * t1);
+}
+
+TEST_CASE("the memory limit rules FFT out first, then shrinks overlap-add, then leaves Direct") {
+  const Shape in{256, 256, 256}, k{33, 33, 33};
+  const auto p = cost::builtin_profile();
+  const auto free = cost::decide(request(in, k, 2), p);
+  REQUIRE(is_fft(free.method));
+  const double fft_bytes = static_cast<double>(cand(free, Method::FFT).bytes);
+  // Below what one big transform needs: FFT is infeasible and says why; OverlapAdd fits.
+  const auto mid = cost::decide(request(in, k, 2, true, static_cast<std::size_t>(fft_bytes / 4)), p);
+  CHECK_FALSE(cand(mid, Method::FFT).feasible);
+  CHECK(cand(mid, Method::FFT).why_not.find("memory_limit") != std::string::npos);
+  CHECK(cand(mid, Method::OverlapAdd).feasible);
+  CHECK(mid.method == Method::OverlapAdd);
+  CHECK(cand(mid, Method::OverlapAdd).bytes <= static_cast<std::size_t>(fft_bytes / 4));
+  // 1 KiB: no FFT method fits; Direct (no working memory) is chosen.
+  const auto tiny = cost::decide(request(in, k, 2, true, 1024), p);
+  CHECK_FALSE(cand(tiny, Method::FFT).feasible);
+  CHECK_FALSE(cand(tiny, Method::OverlapAdd).feasible);
+  CHECK(tiny.method == Method::Direct);
+  // The same through the public API.
+  Options o;
+  o.memory_limit = 1024;
+  CHECK(autoconv::explain<double>(in, k, Mode::Same, o).method == Method::Direct);
+}
+
+TEST_CASE("non-finite input: a few keep the FFT choice, many make Direct cheaper") {
+  const auto p = cost::builtin_profile();
+  auto r = request(Shape{1000000}, Shape{3001}, 1);
+  REQUIRE(is_fft(choice(r, p)));
+  r.nonfinite = 1;
+  CHECK(is_fft(choice(r, p)));
+  const double one = cost::predict(r, Method::OverlapAdd, p).seconds;
+  r.nonfinite = 0;
+  CHECK(cost::predict(r, Method::OverlapAdd, p).seconds < one);  // the redo is priced
+  r.nonfinite = 100000;  // 10%: every output's window holds one
+  CHECK(choice(r, p) == Method::Direct);
+
+  // Through explain(view): the input's NaNs are counted.
+  std::vector<double> x(200000, 1.0), k(2001, 0.5);
+  const autoconv::View<const double> kv(k.data(), Shape{2001});
+  const autoconv::View<const double> xv(x.data(), Shape{200000});
+  Options o;
+  o.threads = 1;
+  o.planning = autoconv::Planning::Estimate;
+  const Method finite = autoconv::explain<double>(xv, kv, Mode::Same, o).method;
+  REQUIRE(is_fft(finite));
+  for (std::size_t i = 0; i < x.size(); i += 50) x[i] = std::nan("");
+  const auto d = autoconv::explain<double>(xv, kv, Mode::Same, o);
+  CHECK(d.method == Method::Direct);
+  CHECK(d.problem.find("non-finite") != std::string::npos);
+
+  // And at run time: an Auto plan made for this problem (FFT for finite input) runs the
+  // direct engine on this input: its result is bit-identical to a forced Direct plan's.
+  std::vector<double> ya(x.size()), yd(x.size());
+  autoconv::Plan<double>(autoconv::Operation::Convolve, xv.shape(), kv, Mode::Same, o).execute(xv, {ya.data(), xv.shape()});
+  Options od = o;
+  od.method = Method::Direct;
+  autoconv::Plan<double>(autoconv::Operation::Convolve, xv.shape(), kv, Mode::Same, od).execute(xv, {yd.data(), xv.shape()});
+  CHECK(std::memcmp(ya.data(), yd.data(), ya.size() * sizeof(double)) == 0);
+}
+
+TEST_CASE("one-shot calls pay the FFT's setup; a reused plan does not") {
+  const auto p = cost::builtin_profile();
+  const auto once = request(Shape{4096, 4096}, Shape{15, 15}, 2, true), reuse = request(Shape{4096, 4096}, Shape{15, 15}, 2, false);
+  CHECK(cost::predict(once, Method::FFT, p).seconds > cost::predict(reuse, Method::FFT, p).seconds);
+  CHECK(cost::predict(once, Method::Direct, p).seconds == doctest::Approx(cost::predict(reuse, Method::Direct, p).seconds));
+}
+
+TEST_CASE("complex data costs four real multiply-adds per tap and c2c transforms") {
+  const auto p = cost::builtin_profile();
+  auto r = request(Shape{512, 512}, Shape{9, 9}, 1);
+  const double real_direct = cost::predict(r, Method::Direct, p).seconds;
+  const double real_fft = cost::predict(r, Method::FFT, p).seconds;
+  r.complex_data = true;
+  CHECK(cost::predict(r, Method::Direct, p).seconds > 3.0 * real_direct);
+  CHECK(cost::predict(r, Method::FFT, p).seconds > 1.5 * real_fft);
+}
+
+TEST_CASE("decisions: every candidate listed, forced methods reported, the table prints") {
+  const auto d = autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same);
+  REQUIRE(d.candidates.size() == 4);
+  CHECK(d.candidates[0].method == Method::Direct);
+  CHECK(d.candidates[3].method == Method::Separable);
+  CHECK_FALSE(d.candidates[3].feasible);  // shapes alone: kernel values unknown
+  int chosen = 0;
+  for (const auto& c : d.candidates) {
+    if (c.method == d.method) {
+      ++chosen;
+      CHECK(c.why_not.empty());
+    } else if (c.feasible) {
+      CHECK(c.why_not.find("slower") != std::string::npos);
+    }
+  }
+  CHECK(chosen == 1);
+  const std::string t = d.table();
+  for (const char* s : {"direct", "fft", "overlap_add", "separable", "predicted", "memory", "*"})
+    CHECK(t.find(s) != std::string::npos);
+  std::ostringstream os;
+  os << d;
+  CHECK(os.str() == t);
+
+  Options o;
+  o.method = Method::Direct;
+  const auto f = autoconv::explain<double>(Shape{256, 256, 256}, Shape{33, 33, 33}, Mode::Same, o);
+  CHECK(f.method == Method::Direct);
+  CHECK(cand(f, Method::OverlapAdd).why_not.find("forces direct") != std::string::npos);
+  // Image style and signal style with a border have their own forms.
+  CHECK(autoconv::explain<float>(Shape{2048, 2048}, Shape{3, 3}, autoconv::Border{autoconv::Boundary::Reflect}).method ==
+        Method::Direct);
+  CHECK(is_fft(autoconv::explain<float>(Shape{2048, 2048}, Shape{65, 65}, Mode::Same,
+                                        autoconv::Border{autoconv::Boundary::Wrap}).method));
+  // Bad requests fail as a call would.
+  Options bad;
+  bad.threads = -1;
+  CHECK_THROWS_WITH_AS(autoconv::explain<double>(Shape{10}, Shape{3}, Mode::Same, bad),
+                       doctest::Contains("Options::threads = -1"), autoconv::error);
+  CHECK_THROWS_WITH_AS(autoconv::explain<double>(Shape{10, 30}, Shape{30, 10}, Mode::Valid),
+                       doctest::Contains("valid"), autoconv::error);
+}
+
+TEST_CASE("profiles: text round trip, errors name the line") {
+  cost::Profile p = cost::builtin_profile();
+  p.direct_tap[1] = 1.25e-11;
+  p.fft_call = 33e-6;
+  p.thread_efficiency = 0.8;
+  const cost::Profile q = cost::parse_profile(cost::format_profile(p), "round-trip");
+  CHECK(q.direct_tap[1] == doctest::Approx(1.25e-11));
+  CHECK(q.fft_call == doctest::Approx(33e-6));
+  CHECK(q.thread_efficiency == doctest::Approx(0.8));
+  CHECK(q.fft_unit[0] == doctest::Approx(p.fft_unit[0]));
+  CHECK(q.source == "round-trip");
+  // Keys left out keep the built-in value; unknown keys (a later version's) are ignored.
+  const cost::Profile r = cost::parse_profile("# a comment\nfft_unit_ns.double = 2.5  # trailing\nfuture_key = 7\n", "x");
+  CHECK(r.fft_unit[1] == doctest::Approx(2.5e-9));
+  CHECK(r.direct_tap[0] == doctest::Approx(cost::builtin_profile().direct_tap[0]));
+  CHECK_THROWS_WITH_AS(cost::parse_profile("\n\ndirect_tap_ns.float = fast\n", "f.txt"),
+                       doctest::Contains("f.txt line 3: direct_tap_ns.float = 'fast' is not a positive number"),
+                       autoconv::error);
+  CHECK_THROWS_WITH_AS(cost::parse_profile("thread_efficiency = 1.5", "f"), doctest::Contains("in (0, 1]"),
+                       autoconv::error);
+  CHECK_THROWS_WITH_AS(cost::parse_profile("just words", "f"), doctest::Contains("expected 'key = value'"),
+                       autoconv::error);
+}
+
+// Run alone by a second registration in test/meson.build, which points
+// $AUTOCONV_PROFILE at test/data/profile_direct_only.txt (the first registration
+// points $XDG_CONFIG_HOME at an empty folder, so the other cases see the built-in
+// constants whatever the developer's own profile says).
+TEST_CASE("AUTOCONV_PROFILE: every decision in the process reads the named profile") {
+  // test/meson.build points $AUTOCONV_PROFILE at test/data/profile_direct_only.txt, whose
+  // FFT constants are absurdly slow: every decision in this process reads it.
+  const char* env = std::getenv("AUTOCONV_PROFILE");
+  REQUIRE(env != nullptr);
+  CHECK(autoconv::profile_path() == env);
+  const auto d = autoconv::explain<double>(Shape{256, 256, 256}, Shape{33, 33, 33}, Mode::Same);
+  CHECK(d.profile == env);
+  CHECK(d.method == Method::Direct);
+  CHECK(is_fft(cost::decide(request(Shape{256, 256, 256}, Shape{33, 33, 33}, 2), cost::builtin_profile()).method));
+  // A Plan's Auto reads it too.
+  std::vector<double> x(64 * 64), k(31 * 31, 1.0), y(64 * 64);
+  autoconv::Plan<double> plan(autoconv::Operation::Convolve, Shape{64, 64},
+                              autoconv::View<const double>(k.data(), Shape{31, 31}), Mode::Same);
+  CHECK(plan.method() == Method::Direct);
+}
