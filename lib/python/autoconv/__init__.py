@@ -1,20 +1,23 @@
 """autoconv: scipy.signal's and scipy.ndimage's convolutions with scipy's numbers, faster.
 
 Drop-in names for ``scipy.signal``: ``convolve``, ``correlate``, ``fftconvolve``,
-``oaconvolve``, ``convolve2d``, ``correlate2d``; ``autoconv.ndimage`` has
+``oaconvolve``, ``convolve2d``, ``correlate2d``, ``choose_conv_method``; ``explain``
+shows the cost model's decision for a call; ``autoconv.ndimage`` has
 ``convolve``, ``correlate``, ``convolve1d``, ``correlate1d``. Same arguments and
 defaults as scipy 1.10, plus keyword-only ``threads=`` (None: the library's default,
 OMP_NUM_THREADS or every core; 1: the calling thread only). ``Plan`` makes a problem
 once and runs it many times. docs/python.md lists the dtype rules and the few
 places where autoconv and scipy differ.
 """
+import timeit
+
 import numpy as np
 
 from . import _core
 
 __version__ = _core.version
 __all__ = ['convolve', 'correlate', 'fftconvolve', 'oaconvolve', 'convolve2d', 'correlate2d',
-           'Plan', 'ndimage']
+           'choose_conv_method', 'explain', 'Plan', 'ndimage']
 
 _MODES = ('full', 'same', 'valid')
 _MODE_ERROR = "Acceptable mode flags are 'valid', 'same', or 'full'."
@@ -26,6 +29,9 @@ _SIGNAL_BOUNDARIES = {'fill': 'constant', 'pad': 'constant', 'wrap': 'wrap', 'ci
 _IMAGE_BOUNDARIES = {'reflect': 'reflect', 'grid-mirror': 'reflect', 'mirror': 'mirror', 'nearest': 'nearest',
                      'wrap': 'wrap', 'grid-wrap': 'wrap', 'constant': 'constant', 'grid-constant': 'constant'}
 _OUR_METHODS = ('auto', 'direct', 'fft', 'overlap_add', 'separable')
+# autoconv's methods in scipy's vocabulary (choose_conv_method): overlap-add is a blocked
+# FFT, separable a sequence of direct 1-D passes
+_SCIPY_METHOD = {'direct': 'direct', 'fft': 'fft', 'overlap_add': 'fft', 'separable': 'direct'}
 
 
 def _value_dtype(*dtypes):
@@ -324,6 +330,50 @@ class Plan:
     def __repr__(self):
         return 'autoconv.Plan(%s -> %s, %s, method=%r)' % (self.input_shape, self.output_shape, self.dtype,
                                                             self.method)
+
+
+# ---------------------------------------------------------------- the cost model
+
+def explain(in1, in2, mode='full', boundary=None, cval=0.0, origin=0, *, threads=None, axes=None):
+    """What method='auto' runs for these arguments, and why: the cost model's decision.
+
+    Arguments as Plan's: mode 'full'/'same'/'valid' (with an optional convolve2d-style
+    `boundary` and `cval`), or an ndimage mode name (with `cval` and `origin`). The
+    arrays' values count (separable kernels, non-finite samples). Returns a Decision:
+    ``str(d)`` is its table; ``d.method`` the chosen method ('direct', 'fft',
+    'overlap_add', 'separable'); ``d.candidates`` every method weighed, each with
+    .method, .seconds, .bytes, .feasible, .detail and .why_not; ``d.problem`` and
+    ``d.profile`` the problem in words and where the machine constants came from.
+    """
+    in1 = np.asarray(in1)
+    in2 = np.asarray(in2)
+    _same_rank(in1, in2)
+    dt = _value_dtype(in1.dtype, in2.dtype)
+    mode_arg, border, origin = _style('autoconv.explain', mode, boundary, origin)
+    return _core.explain(np.asarray(in1, dtype=dt), np.asarray(in2, dtype=dt), mode_arg, border,
+                         float(np.real(cval)), origin, _threads(threads), list(axes or []))
+
+
+def choose_conv_method(in1, in2, mode='full', measure=False, *, threads=None):
+    """scipy.signal.choose_conv_method: the method autoconv's cost model picks for convolve.
+
+    Returns scipy's vocabulary, 'direct' or 'fft': autoconv's overlap-add (a blocked FFT)
+    is 'fft', its separable passes are 'direct'. measure=True times autoconv's convolve
+    with each and returns (the faster, {'direct': seconds, 'fft': seconds}), as scipy.
+    """
+    in1 = np.asarray(in1)
+    in2 = np.asarray(in2)
+    if in1.ndim == in2.ndim == 0:
+        return ('direct', {'direct': 0.0, 'fft': 0.0}) if measure else 'direct'
+    _same_rank(in1, in2)
+    _check_mode(mode)
+    if measure:
+        times = {}
+        for method in ('fft', 'direct'):
+            number, total = timeit.Timer(lambda: convolve(in1, in2, mode, method, threads=threads)).autorange()
+            times[method] = total / number
+        return min(times, key=times.get), times
+    return _SCIPY_METHOD[explain(in1, in2, mode, threads=threads).method]
 
 
 from . import ndimage  # noqa: E402  (uses the helpers above)

@@ -12,6 +12,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <autoconv/explain.hpp>
 #include <autoconv/plan.hpp>
 
 #include <complex>
@@ -204,6 +205,21 @@ class PyPlan {
   py::dtype dtype_;
 };
 
+// The cost model's decision for the arguments of a one-shot call (values included:
+// they decide separability and count non-finite samples).
+Decision explain_call(const py::array& x, const py::array& k, const Request& r) {
+  return with_value_type(k, [&](auto t) {
+    using T = decltype(t);
+    py::array keep_x, keep_k;
+    const View<const T> in = input_view<T>(x, keep_x, "the input");
+    const View<const T> kv = input_view<T>(k, keep_k, "the kernel");
+    py::gil_scoped_release release;
+    if (r.mode && r.border) return explain<T>(in, kv, *r.mode, *r.border, r.options);
+    if (r.mode) return explain<T>(in, kv, *r.mode, r.options);
+    return explain<T>(in, kv, *r.border, r.options);
+  });
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -231,5 +247,34 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("output_shape", &PyPlan::output_shape)
       .def_property_readonly("method", &PyPlan::method)
       .def_property_readonly("dtype", &PyPlan::dtype);
+  py::class_<Candidate>(m, "Candidate", "One method the cost model weighed.")
+      .def_property_readonly("method", [](const Candidate& c) { return std::string(to_string(c.method)); })
+      .def_readonly("seconds", &Candidate::seconds, "Predicted seconds of one execute (warm plan).")
+      .def_readonly("bytes", &Candidate::bytes, "Predicted working memory beyond input and output.")
+      .def_readonly("feasible", &Candidate::feasible, "False when the method cannot run this problem.")
+      .def_readonly("detail", &Candidate::detail, "Transform lengths, block shape or separable terms.")
+      .def_readonly("why_not", &Candidate::why_not, "Empty for the chosen method, else why it was not chosen.")
+      .def("__repr__", [](const Candidate& c) {
+        return "<autoconv.Candidate " + std::string(to_string(c.method)) + " " + std::to_string(c.seconds) + " s>";
+      });
+  py::class_<Decision>(m, "Decision", "The cost model's decision: str() is its table.")
+      .def_property_readonly("method", [](const Decision& d) { return std::string(to_string(d.method)); })
+      .def_readonly("candidates", &Decision::candidates, "Every method weighed (a list of Candidate).")
+      .def_readonly("profile", &Decision::profile, "Where the machine constants came from.")
+      .def_readonly("problem", &Decision::problem, "The problem in words.")
+      .def("table", &Decision::table)
+      .def("__str__", &Decision::table)
+      .def("__repr__", [](const Decision& d) {
+        return "<autoconv.Decision method='" + std::string(to_string(d.method)) + "'>";
+      });
+  m.def(
+      "explain",
+      [](const py::array& x, const py::array& k, const std::optional<std::string>& mode,
+         const std::optional<std::string>& boundary, double cval, const std::vector<index_t>& origin, int threads,
+         const std::vector<int>& axes) {
+        return explain_call(x, k, Request(mode, boundary, cval, origin, "auto", threads, axes, "auto"));
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("mode"), py::arg("boundary"), py::arg("cval"), py::arg("origin"),
+      py::arg("threads"), py::arg("axes"));
   m.attr("version") = autoconv::version();
 }
