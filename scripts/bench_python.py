@@ -89,14 +89,14 @@ def estimates(case, x, k):
 
 def dry_run(cases, threads, args):
     """Estimated seconds of the run: scipy from the constants above, autoconv as direct
-    at OURS_TAPS_PER_S or FFT, whichever its plan picks."""
+    at OURS_TAPS_PER_S or FFT, whichever autoconv.explain picks."""
     total = 0.0
     for case in cases:
         x = np.zeros(case['n'], case['dtype'])
         k = np.zeros(case['m'], case['dtype'])
         mode = case['mode']
         shown = 'same' if mode in BORDERS else mode
-        method = autoconv.Plan(case['n'], k, mode, planning='estimate').method
+        method = autoconv.explain(x, k, mode).method
         ours = (direct_seconds(case['n'], case['m'], shown) * DIRECT_TAPS_PER_S / OURS_TAPS_PER_S
                 if method == 'direct' else fft_seconds(case['n'], case['m'], shown) / 2)
         t = ours * (args.repeats + 1)
@@ -160,7 +160,7 @@ def main(argv):
                 theirs = {'scipy.signal.convolve': lambda: ss.convolve(x, k, mode),
                           'fftconvolve': lambda: ss.fftconvolve(x, k, mode),
                           'oaconvolve': lambda: ss.oaconvolve(x, k, mode)}
-            method = autoconv.Plan(n, k, mode, threads=t, planning='estimate').method
+            method = autoconv.explain(x, k, mode, threads=t).method
             ours_s = timed(ours, args.repeats)
             cells = []
             for fname, f in theirs.items():
