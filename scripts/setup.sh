@@ -9,8 +9,11 @@ set -euo pipefail
 # its dpkg-architecture for Debian's libdir (lib/x86_64-linux-gnu); without it meson
 # installs into lib64, which neither Debian's loader nor CMake's find_package search
 # (found by running the consumer tests on a fresh debootstrap). Extra package names
-# given as arguments are added (scripts/docs.sh asks for doxygen).
-packages=(g++ meson ninja-build pkg-config libfftw3-dev libeigen3-dev doctest-dev cmake libstb-dev dpkg-dev "$@")
+# given as arguments are added (scripts/docs.sh asks for doxygen). The Python module
+# (docs/python.md): python3-dev and pybind11-dev to build it, numpy/scipy/pytest for
+# its tests, python3-mesonpy and python3-pip for `pip install --no-build-isolation .`.
+packages=(g++ meson ninja-build pkg-config libfftw3-dev libeigen3-dev doctest-dev cmake libstb-dev dpkg-dev
+          python3-dev pybind11-dev python3-numpy python3-scipy python3-pytest python3-mesonpy python3-pip "$@")
 
 missing=()
 for p in "${packages[@]}"; do
