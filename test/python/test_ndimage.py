@@ -161,3 +161,18 @@ def test_calls_from_many_threads_at_once():
         t.join()
     for x, r in zip(xs, results):
         np.testing.assert_allclose(r, nd.convolve(x, w), atol=1e-12)
+
+
+def test_negative_stride_input_and_output_are_used_in_place():
+    # Reversed views reach the core as they are (no copy), for input and output=.
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((30, 41))
+    k = rng.standard_normal((5, 4))
+    v = x[::-1, ::-2]
+    base = np.zeros((30, 21))
+    out = base[::-1, ::-1]
+    got = autoconv.ndimage.convolve(v, k, output=out, mode="reflect")
+    assert got is None or got is out
+    ref = nd.convolve(v, k, mode="reflect")
+    assert np.max(np.abs(out - ref)) <= 8 * np.finfo(float).eps * 20 * np.sum(np.abs(k)) * np.max(np.abs(v))
+    assert np.array_equal(base[::-1, ::-1], out)

@@ -5,7 +5,7 @@
 // dtype already equals the plan's.
 //
 // Arrays are passed as autoconv::View with their own strides (no copy) when every
-// byte stride is a non-negative multiple of the item size; otherwise the input is
+// byte stride is a multiple of the item size (either sign); otherwise the input is
 // copied to C order.
 // The GIL is released while a plan is made (FFTW planning) and while it executes.
 #include <pybind11/numpy.h>
@@ -72,14 +72,8 @@ bool element_strided(const py::array& a) {
   return true;
 }
 
-// True when `a` can be passed to the core as it is: whole-item strides, none negative.
-// Negative strides are copied: the direct engine (lib/direct) of this version computes
-// wrong numbers for an input with a negative stride on an outer axis (reported).
-bool passable(const py::array& a) {
-  for (py::ssize_t i = 0; i < a.ndim(); ++i)
-    if (a.strides(i) < 0) return false;
-  return element_strided(a);
-}
+// True when `a` can be passed to the core as it is: whole-item strides (any sign).
+bool passable(const py::array& a) { return element_strided(a); }
 
 template <class T>
 View<T> view_of(T* data, const py::array& a) {
@@ -92,7 +86,7 @@ View<T> view_of(T* data, const py::array& a) {
 }
 
 // A read-only view of `a`, which must hold T; copied to C order first when its
-// strides are negative or not whole items (`keep` then owns the copy).
+// strides are not whole items (`keep` then owns the copy).
 template <class T>
 View<const T> input_view(const py::array& a, py::array& keep, const char* what) {
   if (!py::isinstance<py::array_t<T>>(a))
@@ -187,7 +181,7 @@ class PyPlan {
       result = *out;
       if (!py::isinstance<py::array_t<T>>(result) || !passable(result))
         throw py::type_error("autoconv: out must have dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
-                             " and non-negative strides that are whole items");
+                             " and strides that are whole items");
       if (!result.writeable()) value_error("out is read-only");
     } else {
       const Shape& s = plan.output_shape();

@@ -58,7 +58,7 @@ def _image(op, input, weights, output, mode, cval, origin, threads, method, axes
         result = np.zeros(input.shape, out_dtype)
     else:
         direct = (out is not None and out.dtype == dt and out.flags.writeable
-                  and all(s >= 0 and s % dt.itemsize == 0 for s in out.strides)
+                  and all(s % dt.itemsize == 0 for s in out.strides)
                   and not np.may_share_memory(input, out))
         result = _run(op, input, weights, None, _IMAGE_BOUNDARIES[mode], cval, origin, method, threads, axes,
                       out=out if direct else None, dtype=dt)
