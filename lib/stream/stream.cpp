@@ -174,6 +174,18 @@ struct StreamImpl {
     return w;
   }
 
+  // Keeps the last M samples of channel c (sample i at tail[i % M]) for the right
+  // extension of Reflect, Mirror and Nearest; x holds samples [n0, n0 + n).
+  void keep_tail(Channel& c, const T* x, index_t stride, index_t n0, index_t n) const {
+    index_t i = std::max<index_t>(0, n - M), at = (n0 + i) % M;
+    while (i < n) {
+      const index_t run = std::min(n - i, M - at);
+      for (index_t j = 0; j < run; ++j) c.tail[static_cast<std::size_t>(at + j)] = x[(i + j) * stride];
+      i += run;
+      at = 0;
+    }
+  }
+
   // The left extension of channel c from its first samples (N of them so far).
   void feed_left(Channel& c) const {
     for (index_t q = 0; q < left; ++q) {
@@ -454,8 +466,7 @@ index_t Stream<T>::push(View<const T> chunk, View<T> out) {
     const T* x = chunk.data() + r * crs;
     T* o = out.data() + r * ors;
     for (index_t i = n0; i < std::min(M, s.N); ++i) c.head[static_cast<std::size_t>(i)] = x[(i - n0) * ccs];
-    for (index_t i = std::max<index_t>(0, n - M); i < n; ++i)
-      c.tail[static_cast<std::size_t>((n0 + i) % M)] = x[i * ccs];
+    if (s.H > 0) s.keep_tail(c, x, ccs, n0, n);
     index_t w = 0;
     if (start_now) {  // the left extension is known now: feed it and the samples kept
       s.feed_left(c);
