@@ -72,14 +72,14 @@ TEST_CASE_TEMPLATE("a warm stream pushes into a caller's buffer without allocati
       o.threads = 1;
       autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), autoconv::Border{autoconv::Boundary::Reflect}, o,
                             channels);
-      Array<T> out(Shape{channels, n + s.block_length()});  // room for any push of n (stream.hpp)
+      Array<T> out(Shape{channels, s.max_output_size(n)});  // room for any push of n
       for (int i = 0; i < 20; ++i) s.push(x.view(), out.view());  // warm: the first blocks ran
       const long before = allocations.load();
       index_t made_outputs = 0;
       for (int i = 0; i < 50; ++i) made_outputs += s.push(x.view(), out.view());
       const long made = allocations.load() - before;
       CHECK_MESSAGE(made == 0, std::string(autoconv::to_string(m)), " channels ", channels);
-      CHECK(made_outputs >= 50 * n - s.block_length());
+      CHECK(made_outputs >= 50 * n - s.latency());
     }
   }
 }

@@ -35,7 +35,9 @@ struct StreamImpl;
 ///
 /// Short kernels are summed directly as samples arrive (every output whose window has
 /// arrived is returned at once); long kernels run FFT overlap-save blocks, whose length
-/// the cost model picks (block_length()): outputs then come a block at a time.
+/// the cost model picks (block_length()): outputs then come a block at a time
+/// (latency()). Channels run in parallel under Options::threads; one channel runs on one
+/// thread (see BENCHMARKS.md, "Streaming", for why blocks are not spread over threads).
 /// A Stream is not thread-safe (push changes it); it is movable, not copyable.
 template <class T>
 class Stream {
@@ -68,6 +70,10 @@ class Stream {
   /// Transform length of the overlap-save blocks (0 for Method::Direct); each block
   /// returns block_length() - kernel_size() + 1 outputs.
   index_t block_length() const;
+  /// Samples per channel that may wait in the stream beyond what the kernel needs:
+  /// 0 for Method::Direct, the outputs of one block (block_length() - kernel_size() + 1)
+  /// for overlap-save.
+  index_t latency() const;
   /// Samples per channel pushed since construction or reset().
   index_t samples_in() const;
   /// Samples per channel returned since construction or reset().
@@ -78,6 +84,9 @@ class Stream {
   /// Exactly how many samples per channel the next push of `n` samples per channel
   /// returns (0 after finish()). The output given to push needs at least this many columns.
   index_t output_size(index_t n) const;
+  /// An upper bound of output_size(n) whatever the stream's state:
+  /// n + kernel_size() - 1 + latency(). A buffer this wide serves every push of n samples.
+  index_t max_output_size(index_t n) const;
   /// Exactly how many samples per channel finish() returns now.
   index_t finish_size() const;
 

@@ -419,6 +419,10 @@ index_t Stream<T>::block_length() const {
   return impl_->F;
 }
 template <class T>
+index_t Stream<T>::latency() const {
+  return impl_->B;
+}
+template <class T>
 index_t Stream<T>::samples_in() const {
   return impl_->N;
 }
@@ -441,6 +445,12 @@ index_t Stream<T>::output_size(index_t n) const {
     e = s.left + s.N + n;
   }
   return s.computed(e) - s.emitted;
+}
+
+template <class T>
+index_t Stream<T>::max_output_size(index_t n) const {
+  const auto& s = *impl_;
+  return std::max<index_t>(n, 0) + (s.M - 1) + s.B;
 }
 
 template <class T>
