@@ -224,3 +224,33 @@ TEST_CASE("stream errors name the argument and leave the output and the stream u
   CHECK(s.samples_in() == 0);
   CHECK(s.push(chunk, View<double>(out.data(), Shape{2, 32})) == 16);
 }
+
+TEST_CASE("stream: a non-finite sample spoils exactly the outputs whose window holds it, as the batch call") {
+  std::mt19937_64 rng(63);
+  for (Method method : {Method::Direct, Method::OverlapAdd})
+    for (index_t M : {5, 101}) {
+      auto x = random_array<double>(Shape{5000}, rng);
+      const auto k = random_array<double>(Shape{M}, rng);
+      x.v[1234] = std::numeric_limits<double>::quiet_NaN();
+      x.v[4000] = std::numeric_limits<double>::infinity();
+      autoconv::Options o;
+      o.method = method;
+      Stream<double> s(k.view(), Mode::Full, o);
+      const auto got = run_stream(s, x, rng);
+      o.method = Method::Direct;
+      Array<double> want(Shape{5000 + M - 1});
+      autoconv::convolve<double>(x.view(), k.view(), Mode::Full, want.view(), o);
+      auto finite_x = x;
+      finite_x.v[1234] = finite_x.v[4000] = 0;
+      const double atol = fft_bound(finite_x, k);
+      index_t bad = 0;
+      for (std::size_t i = 0; i < want.v.size(); ++i) {
+        REQUIRE(std::isfinite(got.v[i]) == std::isfinite(want.v[i]));
+        if (std::isfinite(want.v[i]))
+          REQUIRE(std::abs(got.v[i] - want.v[i]) <= atol);
+        else
+          ++bad;
+      }
+      CHECK(bad == 2 * M);
+    }
+}
