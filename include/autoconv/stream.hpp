@@ -95,7 +95,9 @@ class Stream {
   /// final into columns [0, count) of `out` (shape `{cap}` or `{channels, cap}` with
   /// cap >= output_size(n), any strides); returns count. Throws autoconv::error, with
   /// `out` and the stream untouched, on a wrong shape, a too small or overlapping
-  /// `out`, or after finish(). Allocates nothing once warm (after the first block).
+  /// `out`, or after finish(). Allocates nothing once warm: after the first block, and
+  /// with several threads once each has run one (the block plan's buffers are pooled
+  /// per concurrent use, as Plan::execute's).
   index_t push(View<const T> chunk, View<T> out);
   /// push() into a new vector: channel c's count outputs at [c * count, (c + 1) * count).
   std::vector<T> push(View<const T> chunk);
