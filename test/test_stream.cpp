@@ -192,7 +192,9 @@ TEST_CASE("stream errors name the argument and leave the output and the stream u
   throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Wrap}); }, "Boundary::Wrap");
   throws([&] { Stream<double>(Operation::Convolve, kv, Mode::Same, Border{Boundary::Wrap}); }, "Boundary::Wrap");
   throws([&] { Stream<double>(kv, Mode::Same, {}, 0); }, "channels = 0");
-  throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Reflect, 0, {3}}); }, "origin 3");
+  throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Reflect, 0, {3}}); },
+         "origin 3 on axis 0 is out of range [-2, 2] for kernel extent 5 (kernel (5,))");
+  throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Constant, std::nan("")}); }, "cval is NaN");
   throws([&] {
     autoconv::Options o;
     o.axes = {0};

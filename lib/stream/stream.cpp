@@ -244,8 +244,11 @@ std::unique_ptr<StreamImpl<T>> build_stream(Operation op, const View<const T>& k
     const Shape s{M};
     pb = style == 0 ? make_problem(op, s, s, mode) : style == 1 ? make_problem(op, s, s, mode, border)
                                                                 : make_problem(op, s, s, border);
-  } catch (const error& e) {
-    throw error(api + ": " + e.what());
+  } catch (const error& e) {  // without the stand-in signal's shapes, which would mislead
+    std::string what = e.what();
+    const std::size_t shapes = what.rfind(" (input (");
+    if (shapes != std::string::npos) what.erase(shapes);
+    throw error(api + ": " + what + " (kernel " + kernel.shape().str() + ")");
   }
   if (pb.ext == Ext::Wrap)
     throw error(api + ": Boundary::Wrap reads the end of the signal before its start, which a stream has not "
