@@ -59,3 +59,27 @@ TEST_CASE_TEMPLATE("a warm plan executes without allocating, every method", T, f
     }
   }
 }
+
+TEST_CASE_TEMPLATE("a warm stream pushes into a caller's buffer without allocating", T, float, std::complex<double>) {
+  std::mt19937_64 rng(7);
+  for (auto m : {autoconv::Method::Direct, autoconv::Method::OverlapAdd}) {
+    for (index_t channels : {1, 8}) {
+      const index_t M = m == autoconv::Method::Direct ? 31 : 1001, n = 1000;
+      const auto k = random_array<T>(Shape{M}, rng);
+      const auto x = random_array<T>(Shape{channels, n}, rng);
+      autoconv::Options o;
+      o.method = m;
+      o.threads = 1;
+      autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), autoconv::Border{autoconv::Boundary::Reflect}, o,
+                            channels);
+      Array<T> out(Shape{channels, s.max_output_size(n)});  // room for any push of n
+      for (int i = 0; i < 20; ++i) s.push(x.view(), out.view());  // warm: the first blocks ran
+      const long before = allocations.load();
+      index_t made_outputs = 0;
+      for (int i = 0; i < 50; ++i) made_outputs += s.push(x.view(), out.view());
+      const long made = allocations.load() - before;
+      CHECK_MESSAGE(made == 0, std::string(autoconv::to_string(m)), " channels ", channels);
+      CHECK(made_outputs >= 50 * n - s.latency());
+    }
+  }
+}

@@ -10,5 +10,6 @@
 #include <autoconv/view.hpp>
 #include <autoconv/plan.hpp>
 #include <autoconv/explain.hpp>
+#include <autoconv/stream.hpp>
 #include <autoconv/fft.hpp>
 #include <autoconv/eigen.hpp>

@@ -57,6 +57,9 @@ Problem make_problem(Operation op, const Shape& input, const Shape& kernel, cons
 /// (or its size in bytes for `elem_bytes` > 0) overflows std::size_t.
 std::size_t checked_size(const Shape& s, const char* api, const char* what, std::size_t elem_bytes = 0);
 
+/// Options::memory_limit's default: half of the physical memory (4 GiB if unknown).
+std::size_t default_memory_limit();
+
 /// Index in [0, n) that x_ext position p reads, or -1 when it is the constant/zero value.
 /// Positions far outside use the extension's period, so kernels larger than the
 /// input work under every boundary.

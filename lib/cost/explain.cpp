@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <ostream>
 
-#include <unistd.h>
-
 #include "core/value.hpp"
 #include "cost/model.hpp"
 #include "parallel/slices.hpp"
@@ -30,12 +28,7 @@ Request make_request(Problem pb, std::size_t real_bytes, bool complex_data, cons
   return r;
 }
 
-std::size_t resolved_memory_limit(std::size_t requested) {
-  if (requested) return requested;
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
-  return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
-}
+std::size_t resolved_memory_limit(std::size_t requested) { return requested ? requested : default_memory_limit(); }
 
 template <class T>
 double count_nonfinite(const View<const T>& v) {

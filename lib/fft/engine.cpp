@@ -41,7 +41,8 @@ std::vector<int> transform_axes(const Problem& pb) {
   return t;
 }
 
-// Spectrum and buffer bytes of a transform of lengths F.
+}  // namespace
+
 void transform_bytes(const std::vector<index_t>& F, std::size_t value_bytes, bool complex_data, std::size_t* spectrum,
                      std::size_t* block) {
   double s = 1;
@@ -53,16 +54,12 @@ void transform_bytes(const std::vector<index_t>& F, std::size_t value_bytes, boo
   *block = static_cast<std::size_t>(b);
 }
 
-// Predicted cost of one block: the transform pair plus the fill, multiply and
-// extract passes; transforms that leave a 1 MiB cache budget run ~2x slower per point.
 double block_cost(const std::vector<index_t>& F, std::size_t block_bytes) {
   double points = 1;
   for (index_t f : F) points *= static_cast<double>(f);
   const double mem = block_bytes > (std::size_t(1) << 20) ? 2.0 : 1.0;
   return fft::transform_cost(F) * mem + 6.0 * points;
 }
-
-}  // namespace
 
 FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, bool complex_data,
                      std::size_t memory_limit, int threads) {

@@ -38,6 +38,14 @@ struct FftLayout {
   index_t units = 1;            // batch slices x blocks
 };
 
+/// Spectrum and buffer bytes of a transform of lengths F (`value_bytes`: bytes of one real).
+void transform_bytes(const std::vector<index_t>& F, std::size_t value_bytes, bool complex_data, std::size_t* spectrum,
+                     std::size_t* block);
+/// Predicted cost of one overlap-save block of transform lengths F (fft::transform_cost
+/// units): the transform pair plus the fill, multiply and extract passes; transforms
+/// that leave a 1 MiB cache budget run ~2x slower per point.
+double block_cost(const std::vector<index_t>& F, std::size_t block_bytes);
+
 /// Chooses the geometry of `method` (FFT or OverlapAdd) for `pb` under
 /// `memory_limit` bytes with `threads` workers; throws autoconv::error naming the
 /// bytes needed when no geometry fits (FFT), before anything is allocated.
