@@ -6,12 +6,13 @@
 
 #include <autoconv/plan.hpp>
 
-#include <unistd.h>
 
+#include "core/check.hpp"
 #include "core/problem.hpp"
 #include "direct/direct.hpp"
 #include "fft/engine.hpp"
 #include "parallel/slices.hpp"
+#include "separable/engine.hpp"
 
 namespace autoconv {
 
@@ -24,60 +25,10 @@ struct PlanImpl {
   int threads = 0;
   std::shared_ptr<const DirectEngine<T>> direct;  // Direct, and the FFT engines' fallback
   std::unique_ptr<const FftEngine<T>> fft;        // FFT or OverlapAdd
+  std::unique_ptr<const SeparableEngine<T>> separable;  // Separable
 };
 
 namespace {
-
-// Byte range [lo, hi) a view touches.
-template <class T>
-std::pair<std::uintptr_t, std::uintptr_t> byte_range(const View<T>& v) {
-  std::intptr_t lo = 0, hi = 0;
-  for (int a = 0; a < v.rank(); ++a) {
-    const std::intptr_t span = static_cast<std::intptr_t>(v.extent(a) - 1) * v.stride(a);
-    (span < 0 ? lo : hi) += span;
-  }
-  const auto base = reinterpret_cast<std::uintptr_t>(v.data());
-  return {base + static_cast<std::uintptr_t>(lo * static_cast<std::intptr_t>(sizeof(T))),
-          base + static_cast<std::uintptr_t>((hi + 1) * static_cast<std::intptr_t>(sizeof(T)))};
-}
-
-// True when no two index tuples of `v` reach the same element (sufficient test:
-// sorted by |stride|, each stride steps over everything the smaller ones span).
-template <class T>
-bool is_non_self_overlapping(const View<T>& v) {
-  std::array<std::pair<index_t, index_t>, max_rank> ax{};  // (|stride|, extent)
-  int n = 0;
-  for (int a = 0; a < v.rank(); ++a)
-    if (v.extent(a) > 1) ax[static_cast<std::size_t>(n++)] = {v.stride(a) < 0 ? -v.stride(a) : v.stride(a), v.extent(a)};
-  for (int i = 1; i < n; ++i)  // insertion sort: n <= max_rank
-    for (int j = i; j > 0 && ax[static_cast<std::size_t>(j)] < ax[static_cast<std::size_t>(j - 1)]; --j)
-      std::swap(ax[static_cast<std::size_t>(j)], ax[static_cast<std::size_t>(j - 1)]);
-  index_t reach = 0;  // largest offset the smaller axes reach
-  for (int i = 0; i < n; ++i) {
-    const auto [s, e] = ax[static_cast<std::size_t>(i)];
-    if (s <= reach) return false;
-    reach += s * (e - 1);
-  }
-  return true;
-}
-
-template <class T>
-void check_view(const View<T>& v, const Shape& expected, const char* api, const char* what, const char* expected_what) {
-  if (v.shape() != expected)
-    throw error(std::string(api) + ": " + what + " has shape " + v.shape().str() + " but " + expected_what + " " +
-                expected.str());
-  if (v.data() == nullptr) throw error(std::string(api) + ": " + what + " data pointer is null, shape " + v.shape().str());
-  // Strides times extents must not overflow pointer arithmetic.
-  std::intptr_t total = 0;
-  for (int a = 0; a < v.rank(); ++a) {
-    std::intptr_t span = 0, bytes = 0;
-    if (__builtin_mul_overflow(static_cast<std::intptr_t>(v.extent(a) - 1), static_cast<std::intptr_t>(v.stride(a)), &span) ||
-        __builtin_mul_overflow(span < 0 ? -span : span, static_cast<std::intptr_t>(sizeof(T)), &bytes) ||
-        __builtin_add_overflow(total, bytes, &total))
-      throw error(std::string(api) + ": " + what + " strides " + v.strides().str() + " with shape " + v.shape().str() +
-                  " overflow the address space");
-  }
-}
 
 template <class T>
 std::vector<T> kernel_in_correlation_order(const Problem& pb, const View<const T>& k) {
@@ -103,13 +54,6 @@ std::vector<T> kernel_in_correlation_order(const Problem& pb, const View<const T
     }
   }
   return kc;
-}
-
-// Default Options::memory_limit: half of the physical memory.
-std::size_t default_memory_limit() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
-  return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
 }
 
 fft::Effort effort_of(Planning p, const char* api) {
@@ -144,14 +88,18 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
       impl->method = opt.method;
       break;
     case Method::Separable:
-      throw error(std::string(api) + ": Method::Separable is not available yet");
+      impl->method = Method::Separable;
+      break;
     default:
       throw error(std::string(api) + ": unknown Method value " + std::to_string(static_cast<int>(opt.method)));
   }
   impl->threads = opt.threads;
   impl->pb = pb;
   std::vector<T> kc = kernel_in_correlation_order(pb, kernel);
-  if (impl->method == Method::FFT || impl->method == Method::OverlapAdd) {
+  if (impl->method == Method::Separable) {
+    const std::size_t limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
+    impl->separable = make_separable_engine(pb, kc, SeparableOptions{Method::Auto, effort, limit, max_threads(opt.threads)});
+  } else if (impl->method == Method::FFT || impl->method == Method::OverlapAdd) {
     const std::size_t limit = opt.memory_limit ? opt.memory_limit : default_memory_limit();
     const int workers = max_threads(opt.threads);
     // The geometry (and the budget check) comes before any allocation.
@@ -199,19 +147,10 @@ Method Plan<T>::method() const {
 
 template <class T>
 void Plan<T>::execute(View<const T> input, View<T> output) const {
-  const detail::Problem& pb = impl_->pb;
-  const char* api = pb.api_name();
-  detail::check_view(input, pb.input, api, "input", "the plan was made for input shape");
-  detail::check_view(output, pb.output, api, "output", "the result has shape");
-  if (!detail::is_non_self_overlapping(output))
-    throw error(std::string(api) + ": output strides " + output.strides().str() + " with shape " +
-                output.shape().str() + " make elements overlap");
-  const auto [ilo, ihi] = detail::byte_range(input);
-  const auto [olo, ohi] = detail::byte_range(View<const T>(output));
-  if (ilo < ohi && olo < ihi)
-    throw error(std::string(api) + ": output memory overlaps input memory (input " + input.shape().str() +
-                ", output " + output.shape().str() + "); in-place convolution is not supported");
-  if (impl_->fft)
+  detail::check_call(impl_->pb, input, output);
+  if (impl_->separable)
+    impl_->separable->run(input, output, impl_->threads);
+  else if (impl_->fft)
     impl_->fft->run(input, output, impl_->threads);
   else
     impl_->direct->run(input, output, impl_->threads);

@@ -9,5 +9,6 @@
 #include <autoconv/types.hpp>
 #include <autoconv/view.hpp>
 #include <autoconv/plan.hpp>
+#include <autoconv/separable.hpp>
 #include <autoconv/fft.hpp>
 #include <autoconv/eigen.hpp>

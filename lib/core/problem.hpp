@@ -53,6 +53,9 @@ Problem make_problem(Operation op, const Shape& input, const Shape& kernel, Mode
 Problem make_problem(Operation op, const Shape& input, const Shape& kernel, const Border& border,
                      const std::vector<int>& axes = {});
 
+/// Default Options::memory_limit: half of the physical memory.
+std::size_t default_memory_limit();
+
 /// Number of elements of `s`; throws autoconv::error naming `what` if the product
 /// (or its size in bytes for `elem_bytes` > 0) overflows std::size_t.
 std::size_t checked_size(const Shape& s, const char* api, const char* what, std::size_t elem_bytes = 0);
