@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/simd.hpp"
 #include "parallel/slices.hpp"
 
 namespace autoconv::detail {
@@ -67,6 +68,167 @@ void for_rows(const Shape& s, int threads, Fn&& fn) {
       for (int a = D - 2; a >= 0; --a) {
         if (++idx[static_cast<std::size_t>(a)] < s[a]) break;
         idx[static_cast<std::size_t>(a)] = 0;
+      }
+    }
+  });
+}
+
+// One real 1-D direct pass: `out` = the 'valid' correlation of `in` (C order, shape
+// p.input) with the M taps `k` along p.axis; `out` has any strides, and with
+// `accumulate` the result is added to it. Every output is one sequential fused
+// multiply-add sum over m = 0..M-1 (bit-identical for any thread count), computed
+// 4 vectors at a time along the last axis. Off the last axis, the outputs of one
+// column (every index but p.axis fixed) are computed in order, so the M input rows an
+// output reads are, but one, those the previous output read (in L1).
+template <class R>
+void direct_pass(const SeparablePass& p, const R* k, const R* in, const View<R>& out, bool accumulate, int threads) {
+  using V = vec_t<R>;
+  constexpr index_t W = lanes_v<R>;
+  const int D = p.input.rank(), last = D - 1, ax = p.axis;
+  const index_t M = p.kernel;
+  std::array<index_t, max_rank> is{};
+  is[static_cast<std::size_t>(last)] = 1;
+  for (int b = last - 1; b >= 0; --b)
+    is[static_cast<std::size_t>(b)] = is[static_cast<std::size_t>(b + 1)] * p.input[b + 1];
+  const index_t sa = is[static_cast<std::size_t>(ax)];  // input step of one tap
+  const index_t tap = ax == last ? 1 : sa;
+  const index_t n = p.output[last], osl = out.stride(last);
+  // Columns: every row index (all axes but the last) except p.axis; a column runs
+  // along p.axis (one output row when p.axis is the last axis).
+  Shape cols = p.output;
+  cols[last] = 1;
+  const index_t along = ax == last ? 1 : p.output[ax];
+  if (ax != last) cols[ax] = 1;
+  index_t ncols = 1;
+  for (index_t e : cols) ncols *= e;
+  const index_t per_slice = std::max<index_t>(1, (index_t(1) << 15) / std::max<index_t>(1, along * n));
+  const index_t slices = (ncols + per_slice - 1) / per_slice;
+  const double work = static_cast<double>(ncols) * static_cast<double>(along * n * M);
+  const int nt = resolve_threads(threads, slices, work);
+  auto row = [&](const R* src, R* dst) {
+    index_t j = 0;
+    for (; j + 4 * W <= n; j += 4 * W) {
+      V a0{}, a1{}, a2{}, a3{};
+      const R* q = src + j;
+      for (index_t m = 0; m < M; ++m, q += tap) {
+        const V w = broadcast(k[m]);
+        a0 += w * load(q);
+        a1 += w * load(q + W);
+        a2 += w * load(q + 2 * W);
+        a3 += w * load(q + 3 * W);
+      }
+      if (osl == 1) {
+        if (accumulate) {
+          a0 += load(dst + j);
+          a1 += load(dst + j + W);
+          a2 += load(dst + j + 2 * W);
+          a3 += load(dst + j + 3 * W);
+        }
+        store(dst + j, a0, false);
+        store(dst + j + W, a1, false);
+        store(dst + j + 2 * W, a2, false);
+        store(dst + j + 3 * W, a3, false);
+      } else {
+        for (index_t l = 0; l < W; ++l) {
+          R* o = dst + (j + l) * osl;
+          *o = (accumulate ? *o : R(0)) + a0[l];
+          o += W * osl;
+          *o = (accumulate ? *o : R(0)) + a1[l];
+          o += W * osl;
+          *o = (accumulate ? *o : R(0)) + a2[l];
+          o += W * osl;
+          *o = (accumulate ? *o : R(0)) + a3[l];
+        }
+      }
+    }
+    for (; j < n; ++j) {
+      R acc = 0;
+      const R* q = src + j;
+      for (index_t m = 0; m < M; ++m, q += tap) acc += k[m] * *q;
+      R* o = dst + j * osl;
+      *o = (accumulate ? *o : R(0)) + acc;
+    }
+  };
+  // Off the last axis: 4 consecutive outputs along p.axis at once, 2 vectors wide, so
+  // each loaded input vector feeds up to 4 sums (input row t is tap t - r of output r).
+  auto put = [&](R* dst, index_t j, V v) {
+    if (osl == 1) {
+      if (accumulate) v += load(dst + j);
+      store(dst + j, v, false);
+    } else {
+      for (index_t l = 0; l < W; ++l) {
+        R* o = dst + (j + l) * osl;
+        *o = (accumulate ? *o : R(0)) + v[l];
+      }
+    }
+  };
+  auto rows4 = [&](const R* src, R* dst, index_t ostep) {
+    index_t j = 0;
+    for (; j + 2 * W <= n; j += 2 * W) {
+      // Named accumulators (an array, or a lambda taking them, spills them to the stack).
+      V a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
+      const R* q = src + j;
+      for (index_t t = 0; t < M + 3; ++t, q += sa) {
+        const V x0 = load(q), x1 = load(q + W);
+        if (t < M) {
+          const V w = broadcast(k[t]);
+          a00 += w * x0;
+          a01 += w * x1;
+        }
+        if (t >= 1 && t <= M) {
+          const V w = broadcast(k[t - 1]);
+          a10 += w * x0;
+          a11 += w * x1;
+        }
+        if (t >= 2 && t <= M + 1) {
+          const V w = broadcast(k[t - 2]);
+          a20 += w * x0;
+          a21 += w * x1;
+        }
+        if (t >= 3) {
+          const V w = broadcast(k[t - 3]);
+          a30 += w * x0;
+          a31 += w * x1;
+        }
+      }
+      put(dst, j, a00);
+      put(dst, j + W, a01);
+      put(dst + ostep, j, a10);
+      put(dst + ostep, j + W, a11);
+      put(dst + 2 * ostep, j, a20);
+      put(dst + 2 * ostep, j + W, a21);
+      put(dst + 3 * ostep, j, a30);
+      put(dst + 3 * ostep, j + W, a31);
+    }
+    for (int r = 0; r < 4; ++r)  // the row tails
+      for (index_t jj = j; jj < n; ++jj) {
+        R acc = 0;
+        for (index_t m = 0; m < M; ++m) acc += k[m] * src[(r + m) * sa + jj];
+        R* o = dst + r * ostep + jj * osl;
+        *o = (accumulate ? *o : R(0)) + acc;
+      }
+  };
+  for_each_slice(slices, nt, [&](index_t sl, int) {
+    const index_t c0 = sl * per_slice, c1 = std::min(ncols, c0 + per_slice);
+    std::array<index_t, max_rank> idx{};
+    index_t rem = c0;
+    for (int b = last; b >= 0; --b) {
+      idx[static_cast<std::size_t>(b)] = rem % cols[b];
+      rem /= cols[b];
+    }
+    for (index_t c = c0; c < c1; ++c) {
+      index_t ib = 0, ob = 0;
+      for (int b = 0; b < last; ++b) {
+        ib += idx[static_cast<std::size_t>(b)] * is[static_cast<std::size_t>(b)];
+        ob += idx[static_cast<std::size_t>(b)] * out.stride(b);
+      }
+      index_t i = 0;
+      if (ax != last)
+        for (; i + 4 <= along; i += 4) rows4(in + ib + i * sa, out.data() + ob + i * out.stride(ax), out.stride(ax));
+      for (; i < along; ++i) row(in + ib + i * sa, out.data() + ob + i * out.stride(ax));
+      for (int b = last; b >= 0; --b) {
+        if (++idx[static_cast<std::size_t>(b)] < cols[b]) break;
+        idx[static_cast<std::size_t>(b)] = 0;
       }
     }
   });
@@ -137,6 +299,11 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
           if (pb.kernel[a] == 1 && a != passes_[p].axis)
             for (T& v : k) v *= factors.factor(j, a)[0];
       Stage st;
+      if (!is_complex_v<T> && methods_[p] == Method::Direct) {
+        st.taps = std::move(k);
+        stages_.push_back(std::move(st));
+        continue;
+      }
       st.direct = std::make_shared<DirectEngine<T>>(q, k);
       if (methods_[p] == Method::FFT || methods_[p] == Method::OverlapAdd) {
         FftLayout lay = fft_layout(q, methods_[p], sizeof(real_t<T>), is_complex_v<T>, options.memory_limit,
@@ -155,6 +322,56 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     inner_lo_[static_cast<std::size_t>(a)] = ilo;
     inner_hi_[static_cast<std::size_t>(a)] = std::clamp<index_t>(n - lo, ilo, P);
   }
+  // Real data with every pass Direct: tiles whose padded input fits in ~768 KiB (half
+  // of this machine's 2 MiB L2 per core, leaving room for the intermediate), found by
+  // halving the largest tile extent (the last axis only down to 64, for the vectors).
+  tiled_ = !is_complex_v<T> && std::all_of(methods_.begin(), methods_.end(), [](Method m) { return m == Method::Direct; });
+  if (tiled_) {
+    tile_ = pb.output;
+    auto padded_tile = [&] {
+      std::size_t v = 1;
+      for (int a = 0; a < D; ++a) v *= static_cast<std::size_t>(tile_[a] + pb.kernel[a] - 1);
+      return v;
+    };
+    const std::size_t budget = (std::size_t(768) << 10) / sizeof(T);
+    while (padded_tile() > budget) {
+      int best = -1;
+      for (int a = 0; a < D; ++a)
+        if (tile_[a] > 1 && (a != D - 1 || tile_[a] >= 128) && (best < 0 || tile_[a] > tile_[best])) best = a;
+      if (best < 0) break;
+      tile_[best] = (tile_[best] + 1) / 2;
+    }
+    tile_x_size_ = padded_tile();
+    Shape first(tile_);
+    for (int a = 0; a < D; ++a) first[a] = tile_[a] + (a == passes_.front().axis ? 0 : pb.kernel[a] - 1);
+    tile_mid_size_ = passes_.size() > 1 ? volume(first) : 0;
+  }
+  // Streaming along axis 0 (D >= 2, a pass on axis 0): tiles over the other axes such
+  // that the window of M0 - 1 + batch result planes stays within ~1 MiB, batch = M0.
+  stream_ = tiled_ && D >= 2 && pb.kernel[0] > 1;
+  if (stream_) {
+    p0_ = static_cast<std::size_t>(std::find_if(passes_.begin(), passes_.end(),
+                                                [](const SeparablePass& q) { return q.axis == 0; }) -
+                                   passes_.begin());
+    batch_ = std::min(pb.kernel[0], pb.output[0]);
+    tile_ = pb.output;
+    tile_[0] = 1;
+    auto plane = [&](bool padded) {
+      std::size_t v = 1;
+      for (int a = 1; a < D; ++a) v *= static_cast<std::size_t>(tile_[a] + (padded ? pb.kernel[a] - 1 : 0));
+      return v;
+    };
+    const std::size_t budget = (std::size_t(1) << 20) / sizeof(T);
+    while (plane(false) * static_cast<std::size_t>(pb.kernel[0] - 1 + batch_) > budget || plane(true) * 2 > budget) {
+      int best = -1;
+      for (int a = 1; a < D; ++a)
+        if (tile_[a] > 1 && (a != D - 1 || tile_[a] >= 128) && (best < 0 || tile_[a] > tile_[best])) best = a;
+      if (best < 0) break;
+      tile_[best] = (tile_[best] + 1) / 2;
+    }
+    tile_x_size_ = plane(true);
+    tile_mid_size_ = plane(false) * static_cast<std::size_t>(pb.kernel[0] - 1 + batch_);
+  }
   x_size_ = volume(padded_);
   mid_size_ = passes_.size() > 1 ? volume(passes_.front().output) : 0;
   out_size_ = terms_ > 1 ? volume(pb.output) : 0;
@@ -164,17 +381,21 @@ template <class T>
 SeparableEngine<T>::~SeparableEngine() = default;
 
 template <class T>
-void SeparableEngine<T>::pad(const View<const T>& in, T* x, int threads) const {
+void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int threads) const {
+  // x = the padded input over padded positions [box.origin, box.origin + box.shape), C order.
   const int D = pb_.rank();
-  const index_t len = padded_[D - 1], st = in.stride(D - 1);
-  const index_t ilo = inner_lo_[static_cast<std::size_t>(D - 1)], ihi = inner_hi_[static_cast<std::size_t>(D - 1)];
+  const index_t len = box.shape[D - 1], st = in.stride(D - 1), o_last = box.origin[static_cast<std::size_t>(D - 1)];
+  // Positions of this box's rows that read the input in order (contiguous when st == 1).
+  const index_t ilo = std::clamp<index_t>(inner_lo_[static_cast<std::size_t>(D - 1)] - o_last, 0, len);
+  const index_t ihi = std::clamp<index_t>(inner_hi_[static_cast<std::size_t>(D - 1)] - o_last, ilo, len);
   const T cval = T(static_cast<real_t<T>>(pb_.ext == Ext::Constant ? pb_.cval : 0.0));
-  const index_t* tab = src_[static_cast<std::size_t>(D - 1)].data();
-  for_rows(padded_, threads, [&](index_t r, const std::array<index_t, max_rank>& idx) {
+  const index_t* tab = src_[static_cast<std::size_t>(D - 1)].data() + o_last;
+  for_rows(box.shape, threads, [&](index_t r, const std::array<index_t, max_rank>& idx) {
     T* dst = x + r * len;
     index_t off = 0;
     for (int a = 0; a + 1 < D; ++a) {
-      const index_t s = src_[static_cast<std::size_t>(a)][static_cast<std::size_t>(idx[static_cast<std::size_t>(a)])];
+      const std::size_t ua = static_cast<std::size_t>(a);
+      const index_t s = src_[ua][static_cast<std::size_t>(box.origin[ua] + idx[ua])];
       if (s < 0) {
         std::fill(dst, dst + len, cval);
         return;
@@ -209,7 +430,161 @@ void SeparableEngine<T>::add(const T* acc, const View<T>& out, int threads) cons
 }
 
 template <class T>
+void SeparableEngine<T>::run_tiled(const View<const T>& in, const View<T>& out, int threads) const {
+  if constexpr (!is_complex_v<T>) {
+    const int D = pb_.rank();
+    std::array<index_t, max_rank> count{};
+    index_t tiles = 1;
+    for (int a = 0; a < D; ++a) {
+      count[static_cast<std::size_t>(a)] = (pb_.output[a] + tile_[a] - 1) / tile_[a];
+      tiles *= count[static_cast<std::size_t>(a)];
+    }
+    double work = 0;
+    for (const SeparablePass& p : passes_) work += static_cast<double>(volume(p.output)) * static_cast<double>(p.kernel);
+    const int nt = resolve_threads(threads, tiles, work * terms_);
+    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
+      if (w.x.size() < tile_x_size_) w.x.resize(tile_x_size_);
+      if (w.a.size() < tile_mid_size_) w.a.resize(tile_mid_size_);
+      if (terms_ > 1 && passes_.size() > 2 && w.b.size() < tile_mid_size_) w.b.resize(tile_mid_size_);
+    });
+    const std::size_t P = passes_.size();
+    for_each_slice(tiles, nt, [&](index_t t, int worker) {
+      Work& w = lease[worker];
+      Box box;
+      Shape ext = pb_.output;  // this tile's output extents
+      index_t rem = t, out_off = 0;
+      for (int a = D - 1; a >= 0; --a) {
+        const std::size_t ua = static_cast<std::size_t>(a);
+        const index_t o = (rem % count[ua]) * tile_[a];
+        rem /= count[ua];
+        box.origin[ua] = o;
+        ext[a] = std::min(tile_[a], pb_.output[a] - o);
+        out_off += o * out.stride(a);
+      }
+      box.shape = ext;
+      for (int a = 0; a < D; ++a) box.shape[a] += pb_.kernel[a] - 1;
+      pad(in, w.x.data(), box, 1);
+      for (int j = 0; j < terms_; ++j) {
+        const T* cur = w.x.data();
+        Shape cs = box.shape;
+        for (std::size_t p = 0; p < P; ++p) {
+          SeparablePass q = passes_[p];
+          q.input = cs;
+          cs[q.axis] = ext[q.axis];
+          q.output = cs;
+          const bool last = p + 1 == P;
+          const View<T> dst = last ? View<T>(out.data() + out_off, cs, out.strides())
+                                   : View<T>(p % 2 == 0 ? w.a.data() : terms_ == 1 ? w.x.data() : w.b.data(), cs);
+          direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, dst, last && j > 0, 1);
+          cur = dst.data();
+        }
+      }
+    });
+  } else {
+    (void)in, (void)out, (void)threads;
+  }
+}
+
+template <class T>
+void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out, int threads) const {
+  if constexpr (!is_complex_v<T>) {
+    const int D = pb_.rank();
+    const index_t M0 = pb_.kernel[0], L0 = pb_.output[0];
+    std::array<index_t, max_rank> count{};
+    index_t tiles = 1;
+    for (int a = 1; a < D; ++a) {
+      count[static_cast<std::size_t>(a)] = (pb_.output[a] + tile_[a] - 1) / tile_[a];
+      tiles *= count[static_cast<std::size_t>(a)];
+    }
+    // Axis-0 chunks when there are too few tiles for the threads (each chunk re-reads M0 - 1 planes).
+    const int want = max_threads(threads);
+    const index_t chunks = std::clamp<index_t>((2 * want + tiles - 1) / tiles, 1, std::max<index_t>(1, L0 / (4 * M0)));
+    const index_t chunk = (L0 + chunks - 1) / chunks;
+    double work = 0;
+    for (const SeparablePass& p : passes_) work += static_cast<double>(volume(p.output)) * static_cast<double>(p.kernel);
+    const int nt = resolve_threads(threads, tiles * chunks, work * terms_);
+    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
+      if (w.x.size() < tile_x_size_) w.x.resize(tile_x_size_);
+      if (w.a.size() < tile_x_size_) w.a.resize(tile_x_size_);
+      if (w.b.size() < tile_mid_size_) w.b.resize(tile_mid_size_);
+    });
+    const std::size_t P = passes_.size();
+    for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
+      Work& w = lease[worker];
+      const index_t c = unit % chunks;
+      index_t rem = unit / chunks, out_off = 0;
+      Box box;  // one padded plane of this tile
+      Shape ext = pb_.output;
+      for (int a = D - 1; a >= 1; --a) {
+        const std::size_t ua = static_cast<std::size_t>(a);
+        const index_t o = (rem % count[ua]) * tile_[a];
+        rem /= count[ua];
+        box.origin[ua] = o;
+        ext[a] = std::min(tile_[a], pb_.output[a] - o);
+        out_off += o * out.stride(a);
+      }
+      ext[0] = 1;
+      box.shape = ext;
+      for (int a = 1; a < D; ++a) box.shape[a] += pb_.kernel[a] - 1;
+      const std::size_t plane = volume(ext);
+      const index_t z0 = c * chunk, z1 = std::min(L0, z0 + chunk);  // output planes of this unit
+      for (int j = 0; j < terms_; ++j) {
+        index_t filled = 0;   // window planes held (padded positions z0 + done .. )
+        index_t done = z0;    // next output plane
+        for (index_t z = z0; z < z1 + M0 - 1; ++z) {
+          // Plane z of the padded input through the other axes' passes, into the window.
+          T* slot = w.b.data() + static_cast<std::size_t>(filled) * plane;
+          box.origin[0] = z;
+          const bool plane_passes = P > 1;
+          pad(in, plane_passes ? w.x.data() : slot, box, 1);
+          const T* cur = w.x.data();
+          Shape cs = box.shape;
+          for (std::size_t p = 0, k = 0; p < P && plane_passes; ++p) {
+            if (p == p0_) continue;
+            SeparablePass q = passes_[p];
+            q.input = cs;
+            cs[q.axis] = ext[q.axis];
+            q.output = cs;
+            const bool last = ++k == P - 1;
+            T* d = last ? slot : (k % 2 == 1 ? w.a.data() : w.x.data());
+            direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, View<T>(d, cs), false, 1);
+            cur = d;
+          }
+          ++filled;
+          // A full batch (or the last planes): the axis-0 pass, then keep the last M0 - 1 planes.
+          const index_t ready = filled - (M0 - 1);
+          if (ready == batch_ || (z + 1 == z1 + M0 - 1 && ready > 0)) {
+            SeparablePass q = passes_[p0_];
+            Shape ws = ext;
+            ws[0] = filled;
+            q.input = ws;
+            ws[0] = ready;
+            q.output = ws;
+            const View<T> dst(out.data() + out_off + done * out.stride(0), ws, out.strides());
+            direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p0_].taps.data(), w.b.data(), dst, j > 0, 1);
+            done += ready;
+            std::copy(w.b.data() + static_cast<std::size_t>(ready) * plane,
+                      w.b.data() + static_cast<std::size_t>(filled) * plane, w.b.data());
+            filled = M0 - 1;
+          }
+        }
+      }
+    });
+  } else {
+    (void)in, (void)out, (void)threads;
+  }
+}
+
+template <class T>
 void SeparableEngine<T>::run(View<const T> in, View<T> out, int threads) const {
+  if (stream_) {
+    run_stream(in, out, threads);
+    return;
+  }
+  if (tiled_) {
+    run_tiled(in, out, threads);
+    return;
+  }
   typename Pool<Work>::Lease lease(pool_, 1, [&](Work& w) {
     if (w.x.size() < x_size_) w.x.resize(x_size_);
     if (w.a.size() < mid_size_) w.a.resize(mid_size_);
@@ -217,26 +592,34 @@ void SeparableEngine<T>::run(View<const T> in, View<T> out, int threads) const {
     if (w.acc.size() < out_size_) w.acc.resize(out_size_);
   });
   Work& w = lease[0];
-  pad(in, w.x.data(), threads);
+  pad(in, w.x.data(), Box{{}, padded_}, threads);
   const std::size_t P = passes_.size();
   for (int j = 0; j < terms_; ++j) {
     const T* cur = w.x.data();
     for (std::size_t p = 0; p < P; ++p) {
       const Stage& st = stages_[static_cast<std::size_t>(j) * P + p];
       const SeparablePass& ps = passes_[p];
+      const bool own = !st.taps.empty();
       View<T> dst;
-      if (p + 1 == P)
-        dst = j == 0 ? out : View<T>(w.acc.data(), ps.output);
+      if (p + 1 == P)  // later terms add into the output: in the pass itself, or from acc
+        dst = j == 0 || own ? out : View<T>(w.acc.data(), ps.output);
       else  // one term: the padded input is free after the first pass; else keep it
         dst = View<T>(p % 2 == 0 ? w.a.data() : terms_ == 1 ? w.x.data() : w.b.data(), ps.output);
+      if constexpr (!is_complex_v<T>) {
+        if (own) {
+          direct_pass<T>(ps, st.taps.data(), cur, dst, p + 1 == P && j > 0, threads);
+          cur = dst.data();
+          continue;
+        }
+      }
       const View<const T> src(cur, ps.input);
       if (st.fft)
         st.fft->run(src, dst, threads);
       else
         st.direct->run(src, dst, threads);
       cur = dst.data();
+      if (p + 1 == P && j > 0) add(w.acc.data(), out, threads);
     }
-    if (j > 0) add(w.acc.data(), out, threads);
   }
 }
 

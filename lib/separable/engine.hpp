@@ -72,11 +72,25 @@ class SeparableEngine {
 
  private:
   struct Stage {
-    std::shared_ptr<const DirectEngine<T>> direct;
-    std::unique_ptr<const FftEngine<T>> fft;
+    std::vector<T> taps;  // real data, Direct: the pass's own vectorised 1-D kernel
+    std::shared_ptr<const DirectEngine<T>> direct;  // complex data, Direct (and the FFT fallback)
+    std::unique_ptr<const FftEngine<T>> fft;        // FFT or OverlapAdd
   };
   struct Work;
-  void pad(const View<const T>& in, T* x, int threads) const;
+  /// A box of padded positions: per axis [origin, origin + shape).
+  struct Box {
+    std::array<index_t, max_rank> origin{};
+    Shape shape;
+  };
+  void pad(const View<const T>& in, T* x, const Box& box, int threads) const;
+  /// Real data, every pass Direct: the chain runs tile by tile (each tile padded, passed
+  /// and written while it is in cache), tiles in parallel.
+  void run_tiled(const View<const T>& in, const View<T>& out, int threads) const;
+  /// As run_tiled when axis 0 has a pass: tiles over the other axes, each streamed
+  /// along axis 0 plane by plane (pad a plane, run the other axes' passes on it, keep
+  /// the result in a window of planes, run the axis-0 pass on batches of the window),
+  /// so every input sample is padded once per tile and no halo is recomputed on axis 0.
+  void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
   void add(const T* acc, const View<T>& out, int threads) const;
 
   Problem pb_;
@@ -89,6 +103,12 @@ class SeparableEngine {
   std::array<index_t, max_rank> inner_lo_{}, inner_hi_{};  // per axis: positions reading the input in order
   std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
   Pool<Work> pool_;
+  bool tiled_ = false, stream_ = false;
+  index_t batch_ = 1;      // run_stream: output planes per axis-0 pass
+  std::size_t p0_ = 0;     // run_stream: index of the axis-0 pass in passes_
+  Shape tile_;                   // output extents of a full tile
+  std::size_t tile_x_size_ = 0, tile_mid_size_ = 0;
+  Pool<Work> tile_pool_;
 };
 
 /// Forced Method::Separable: factors `kc` (correlation order, C order) with max_terms =
