@@ -541,6 +541,7 @@ TEST_CASE_TEMPLATE("large problems: tiles, axis-0 chunks and 2 threads agree wit
       {Shape{30, 200, 210}, {gauss1<T>(3, 1.0), gauss1<T>(5, 1.0), gauss1<T>(7, 2.0)}},
       {Shape{700, 530}, {gauss1<T>(9, 2.0), gauss1<T>(7, 1.5)}},
       {Shape{64, 3000}, {random_vec<T>(4, rng), random_vec<T>(6, rng)}},
+      {Shape{70, 700}, {random_vec<T>(5, rng), random_vec<T>(53, rng)}},
   };
   for (const P& pr : problems) {
     Array<T> k = outer<T>(pr.f);

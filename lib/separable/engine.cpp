@@ -73,6 +73,21 @@ void for_rows(const Shape& s, int threads, Fn&& fn) {
   });
 }
 
+// Input vectors t in [t0, t1) of a last-axis pass: vector r of the 4 (if bit r of
+// Mask) takes tap t - r W.
+template <int Mask, class R>
+inline __attribute__((always_inline)) void hspan(const R* q, const R* k, index_t t0, index_t t1, vec_t<R>& a0,
+                                                 vec_t<R>& a1, vec_t<R>& a2, vec_t<R>& a3) {
+  constexpr index_t W = lanes_v<R>;
+  for (index_t t = t0; t < t1; ++t) {
+    const vec_t<R> x = load(q + t);
+    if constexpr ((Mask & 1) != 0) a0 += broadcast(k[t]) * x;
+    if constexpr ((Mask & 2) != 0) a1 += broadcast(k[t - W]) * x;
+    if constexpr ((Mask & 4) != 0) a2 += broadcast(k[t - 2 * W]) * x;
+    if constexpr ((Mask & 8) != 0) a3 += broadcast(k[t - 3 * W]) * x;
+  }
+}
+
 // One real 1-D direct pass: `out` = the 'valid' correlation of `in` (C order, shape
 // p.input) with the M taps `k` along p.axis; `out` has any strides, and with
 // `accumulate` the result is added to it. Every output is one sequential fused
@@ -81,7 +96,8 @@ void for_rows(const Shape& s, int threads, Fn&& fn) {
 // column (every index but p.axis fixed) are computed in order, so the M input rows an
 // output reads are, but one, those the previous output read (in L1).
 template <class R>
-void direct_pass(const SeparablePass& p, const R* k, const R* in, const View<R>& out, bool accumulate, int threads) {
+void direct_pass(const SeparablePass& p, const R* k, const R* in, const View<R>& out, bool accumulate, bool stream,
+                 int threads) {
   using V = vec_t<R>;
   constexpr index_t W = lanes_v<R>;
   const int D = p.input.rank(), last = D - 1, ax = p.axis;
@@ -105,8 +121,45 @@ void direct_pass(const SeparablePass& p, const R* k, const R* in, const View<R>&
   const index_t slices = (ncols + per_slice - 1) / per_slice;
   const double work = static_cast<double>(ncols) * static_cast<double>(along * n * M);
   const int nt = resolve_threads(threads, slices, work);
+  auto put = [&](R* dst, index_t j, V v) {
+    if (osl == 1) {
+      if (accumulate) v += load(dst + j);
+      store(dst + j, v, stream);
+    } else {
+      for (index_t l = 0; l < W; ++l) {
+        R* o = dst + (j + l) * osl;
+        *o = (accumulate ? *o : R(0)) + v[l];
+      }
+    }
+  };
   auto row = [&](const R* src, R* dst) {
     index_t j = 0;
+    if (ax == last)  // 4 output vectors; the input vector at j + t is tap t - r W of vector r
+      for (; j + 4 * W <= n; j += 4 * W) {
+        V a0{}, a1{}, a2{}, a3{};
+        const R* q = src + j;
+        if (M >= 3 * W) {  // seven spans, each with a fixed set of vectors fed, no branches
+          hspan<1>(q, k, 0, W, a0, a1, a2, a3);
+          hspan<3>(q, k, W, 2 * W, a0, a1, a2, a3);
+          hspan<7>(q, k, 2 * W, 3 * W, a0, a1, a2, a3);
+          hspan<15>(q, k, 3 * W, M, a0, a1, a2, a3);
+          hspan<14>(q, k, M, M + W, a0, a1, a2, a3);
+          hspan<12>(q, k, M + W, M + 2 * W, a0, a1, a2, a3);
+          hspan<8>(q, k, M + 2 * W, M + 3 * W, a0, a1, a2, a3);
+        } else {
+          for (index_t t = 0; t < M + 3 * W; ++t) {
+            const V x = load(q + t);
+            if (t < M) a0 += broadcast(k[t]) * x;
+            if (t >= W && t < M + W) a1 += broadcast(k[t - W]) * x;
+            if (t >= 2 * W && t < M + 2 * W) a2 += broadcast(k[t - 2 * W]) * x;
+            if (t >= 3 * W) a3 += broadcast(k[t - 3 * W]) * x;
+          }
+        }
+        put(dst, j, a0);
+        put(dst, j + W, a1);
+        put(dst, j + 2 * W, a2);
+        put(dst, j + 3 * W, a3);
+      }
     for (; j + 4 * W <= n; j += 4 * W) {
       V a0{}, a1{}, a2{}, a3{};
       const R* q = src + j;
@@ -151,17 +204,6 @@ void direct_pass(const SeparablePass& p, const R* k, const R* in, const View<R>&
   };
   // Off the last axis: 4 consecutive outputs along p.axis at once, 2 vectors wide, so
   // each loaded input vector feeds up to 4 sums (input row t is tap t - r of output r).
-  auto put = [&](R* dst, index_t j, V v) {
-    if (osl == 1) {
-      if (accumulate) v += load(dst + j);
-      store(dst + j, v, false);
-    } else {
-      for (index_t l = 0; l < W; ++l) {
-        R* o = dst + (j + l) * osl;
-        *o = (accumulate ? *o : R(0)) + v[l];
-      }
-    }
-  };
   auto rows4 = [&](const R* src, R* dst, index_t ostep) {
     index_t j = 0;
     for (; j + 2 * W <= n; j += 2 * W) {
@@ -231,7 +273,27 @@ void direct_pass(const SeparablePass& p, const R* k, const R* in, const View<R>&
         idx[static_cast<std::size_t>(b)] = 0;
       }
     }
+    if (stream) stream_fence();
   });
+}
+
+// Tile t, in C order over axes [first, D) with count[a] tiles of extent tile[a] each:
+// sets origin and ext (the tile's output extents) on those axes and returns the
+// tile's offset in `out`.
+template <class T>
+index_t locate_tile(index_t t, int first, const Shape& tile, const Shape& output,
+                    const std::array<index_t, max_rank>& count, const View<T>& out,
+                    std::array<index_t, max_rank>& origin, Shape& ext) {
+  index_t off = 0;
+  for (int a = output.rank() - 1; a >= first; --a) {
+    const std::size_t ua = static_cast<std::size_t>(a);
+    const index_t o = (t % count[ua]) * tile[a];
+    t /= count[ua];
+    origin[ua] = o;
+    ext[a] = std::min(tile[a], output[a] - o);
+    off += o * out.stride(a);
+  }
+  return off;
 }
 
 }  // namespace
@@ -347,13 +409,13 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     tile_mid_size_ = passes_.size() > 1 ? volume(first) : 0;
   }
   // Streaming along axis 0 (D >= 2, a pass on axis 0): tiles over the other axes such
-  // that the window of M0 - 1 + batch result planes stays within ~1 MiB, batch = M0.
+  // that the window of M0 - 1 + batch result planes stays within ~1 MiB, batch = 4 M0.
   stream_ = tiled_ && D >= 2 && pb.kernel[0] > 1;
   if (stream_) {
     p0_ = static_cast<std::size_t>(std::find_if(passes_.begin(), passes_.end(),
                                                 [](const SeparablePass& q) { return q.axis == 0; }) -
                                    passes_.begin());
-    batch_ = std::min(pb.kernel[0], pb.output[0]);
+    batch_ = std::min(4 * pb.kernel[0], pb.output[0]);  // the window shift copies M0 - 1 planes per batch
     tile_ = pb.output;
     tile_[0] = 1;
     auto plane = [&](bool padded) {
@@ -372,6 +434,8 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     tile_x_size_ = plane(true);
     tile_mid_size_ = plane(false) * static_cast<std::size_t>(pb.kernel[0] - 1 + batch_);
   }
+  // Outputs of 4 MiB or more are written with non-temporal stores, as the direct engine does.
+  stream_out_ = volume(pb.output) * sizeof(T) >= (std::size_t(4) << 20);
   x_size_ = volume(padded_);
   mid_size_ = passes_.size() > 1 ? volume(passes_.front().output) : 0;
   out_size_ = terms_ > 1 ? volume(pb.output) : 0;
@@ -452,15 +516,7 @@ void SeparableEngine<T>::run_tiled(const View<const T>& in, const View<T>& out, 
       Work& w = lease[worker];
       Box box;
       Shape ext = pb_.output;  // this tile's output extents
-      index_t rem = t, out_off = 0;
-      for (int a = D - 1; a >= 0; --a) {
-        const std::size_t ua = static_cast<std::size_t>(a);
-        const index_t o = (rem % count[ua]) * tile_[a];
-        rem /= count[ua];
-        box.origin[ua] = o;
-        ext[a] = std::min(tile_[a], pb_.output[a] - o);
-        out_off += o * out.stride(a);
-      }
+      const index_t out_off = locate_tile(t, 0, tile_, pb_.output, count, out, box.origin, ext);
       box.shape = ext;
       for (int a = 0; a < D; ++a) box.shape[a] += pb_.kernel[a] - 1;
       pad(in, w.x.data(), box, 1);
@@ -475,7 +531,8 @@ void SeparableEngine<T>::run_tiled(const View<const T>& in, const View<T>& out, 
           const bool last = p + 1 == P;
           const View<T> dst = last ? View<T>(out.data() + out_off, cs, out.strides())
                                    : View<T>(p % 2 == 0 ? w.a.data() : terms_ == 1 ? w.x.data() : w.b.data(), cs);
-          direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, dst, last && j > 0, 1);
+          direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, dst, last && j > 0,
+                         last && stream_out_, 1);
           cur = dst.data();
         }
       }
@@ -512,17 +569,9 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
       Work& w = lease[worker];
       const index_t c = unit % chunks;
-      index_t rem = unit / chunks, out_off = 0;
       Box box;  // one padded plane of this tile
       Shape ext = pb_.output;
-      for (int a = D - 1; a >= 1; --a) {
-        const std::size_t ua = static_cast<std::size_t>(a);
-        const index_t o = (rem % count[ua]) * tile_[a];
-        rem /= count[ua];
-        box.origin[ua] = o;
-        ext[a] = std::min(tile_[a], pb_.output[a] - o);
-        out_off += o * out.stride(a);
-      }
+      const index_t out_off = locate_tile(unit / chunks, 1, tile_, pb_.output, count, out, box.origin, ext);
       ext[0] = 1;
       box.shape = ext;
       for (int a = 1; a < D; ++a) box.shape[a] += pb_.kernel[a] - 1;
@@ -547,7 +596,8 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
             q.output = cs;
             const bool last = ++k == P - 1;
             T* d = last ? slot : (k % 2 == 1 ? w.a.data() : w.x.data());
-            direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, View<T>(d, cs), false, 1);
+            direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, View<T>(d, cs), false, false,
+                           1);
             cur = d;
           }
           ++filled;
@@ -561,7 +611,8 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
             ws[0] = ready;
             q.output = ws;
             const View<T> dst(out.data() + out_off + done * out.stride(0), ws, out.strides());
-            direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p0_].taps.data(), w.b.data(), dst, j > 0, 1);
+            direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p0_].taps.data(), w.b.data(), dst, j > 0,
+                           stream_out_, 1);
             done += ready;
             std::copy(w.b.data() + static_cast<std::size_t>(ready) * plane,
                       w.b.data() + static_cast<std::size_t>(filled) * plane, w.b.data());
@@ -607,7 +658,7 @@ void SeparableEngine<T>::run(View<const T> in, View<T> out, int threads) const {
         dst = View<T>(p % 2 == 0 ? w.a.data() : terms_ == 1 ? w.x.data() : w.b.data(), ps.output);
       if constexpr (!is_complex_v<T>) {
         if (own) {
-          direct_pass<T>(ps, st.taps.data(), cur, dst, p + 1 == P && j > 0, threads);
+          direct_pass<T>(ps, st.taps.data(), cur, dst, p + 1 == P && j > 0, p + 1 == P && stream_out_, threads);
           cur = dst.data();
           continue;
         }

@@ -103,7 +103,7 @@ class SeparableEngine {
   std::array<index_t, max_rank> inner_lo_{}, inner_hi_{};  // per axis: positions reading the input in order
   std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
   Pool<Work> pool_;
-  bool tiled_ = false, stream_ = false;
+  bool tiled_ = false, stream_ = false, stream_out_ = false;
   index_t batch_ = 1;      // run_stream: output planes per axis-0 pass
   std::size_t p0_ = 0;     // run_stream: index of the axis-0 pass in passes_
   Shape tile_;                   // output extents of a full tile
