@@ -35,10 +35,12 @@ struct SeparablePass {
 /// input, whose extent per axis is L + M - 1. A kernel of r terms runs this chain r times.
 std::vector<SeparablePass> separable_passes(const Problem& pb);
 
-/// Bytes of the engine's own buffers for a kernel of `terms` terms (padded input,
-/// intermediate results, and for terms > 1 one output-sized accumulator); the passes'
-/// engines add their own scratch (Direct: ~1 MiB slab buffers per worker; FFT: see
-/// FftLayout::block_bytes + spectrum_bytes of each pass).
+/// Bytes of the engine's own buffers for a kernel of `terms` terms on the whole-array
+/// path (complex data or FFT/OverlapAdd passes: padded input, intermediate results,
+/// and for terms > 1 one output-sized accumulator); the passes' engines add their own
+/// scratch (Direct: ~1 MiB slab buffers per worker; FFT: FftLayout::block_bytes +
+/// spectrum_bytes of each pass). Real data with Direct passes (the default) runs tiled
+/// and needs only ~2 MiB per worker: this is then an upper bound.
 std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms = 1);
 
 /// How a SeparableEngine runs its passes.
