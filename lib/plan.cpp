@@ -6,7 +6,6 @@
 
 #include <autoconv/plan.hpp>
 
-
 #include "core/check.hpp"
 #include "core/problem.hpp"
 #include "direct/direct.hpp"
