@@ -536,16 +536,18 @@ TEST_CASE_TEMPLATE("large problems: tiles, axis-0 chunks and 2 threads agree wit
   struct P {
     Shape x;
     std::vector<std::vector<T>> f;
+    bool rank2 = true;  // 2-D: add a second term
   };
   const P problems[] = {
       {Shape{30, 200, 210}, {gauss1<T>(3, 1.0), gauss1<T>(5, 1.0), gauss1<T>(7, 2.0)}},
       {Shape{700, 530}, {gauss1<T>(9, 2.0), gauss1<T>(7, 1.5)}},
       {Shape{64, 3000}, {random_vec<T>(4, rng), random_vec<T>(6, rng)}},
       {Shape{70, 700}, {random_vec<T>(5, rng), random_vec<T>(53, rng)}},
+      {Shape{720, 780}, {gauss1<T>(7, 1.5), gauss1<T>(11, 2.0)}, false},  // double: >= 4 MiB, non-temporal stores
   };
   for (const P& pr : problems) {
     Array<T> k = outer<T>(pr.f);
-    if (pr.x.rank() == 2) add_to(k, outer<T>({gauss1<T>(k.shape[0], 0.7), gauss1<T>(k.shape[1], 3.0)}), -0.3);
+    if (pr.x.rank() == 2 && pr.rank2) add_to(k, outer<T>({gauss1<T>(k.shape[0], 0.7), gauss1<T>(k.shape[1], 3.0)}), -0.3);
     const auto x = random_array<T>(pr.x, rng);
     for (int style = 1; style < 3; ++style) {
       Spec s;
