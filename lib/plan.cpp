@@ -12,6 +12,7 @@
 #include "direct/direct.hpp"
 #include "fft/engine.hpp"
 #include "parallel/slices.hpp"
+#include "separable/engine.hpp"
 
 namespace autoconv {
 
@@ -25,6 +26,7 @@ struct PlanImpl {
   std::shared_ptr<const DirectEngine<T>> direct;  // Direct, and the FFT engines' fallback
   std::unique_ptr<const FftEngine<T>> fft;        // FFT or OverlapAdd
   Decision decision;                              // Method::Auto's (empty when forced)
+  std::unique_ptr<const SeparableEngine<T>> separable;  // Separable
 };
 
 namespace {
@@ -65,14 +67,18 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
       impl->method = opt.method;
       break;
     case Method::Separable:
-      throw error(std::string(api) + ": Method::Separable is not available yet");
+      impl->method = Method::Separable;
+      break;
     default:
       throw error(std::string(api) + ": unknown Method value " + std::to_string(static_cast<int>(opt.method)));
   }
   impl->threads = opt.threads;
   impl->pb = pb;
   std::vector<T> kc = kernel_in_correlation_order(pb, kernel);
-  if (impl->method == Method::FFT || impl->method == Method::OverlapAdd) {
+  if (impl->method == Method::Separable) {
+    impl->separable = make_separable_engine(
+        pb, kc, SeparableOptions{Method::Auto, effort, request.memory_limit, request.workers});
+  } else if (impl->method == Method::FFT || impl->method == Method::OverlapAdd) {
     // The geometry (and the budget check) comes before any allocation.
     FftLayout layout =
         fft_layout(pb, impl->method, sizeof(real_t<T>), is_complex_v<T>, request.memory_limit, request.workers);
@@ -127,17 +133,10 @@ Method Plan<T>::method() const {
 
 template <class T>
 void Plan<T>::execute(View<const T> input, View<T> output) const {
-  const detail::Problem& pb = impl_->pb;
-  const char* api = pb.api_name();
-  detail::check_view(input, pb.input, api, "input", "the plan was made for input shape");
-  detail::check_view(output, pb.output, api, "output", "the result has shape");
-  if (!detail::is_non_self_overlapping(output))
-    throw error(std::string(api) + ": output strides " + output.strides().str() + " with shape " +
-                output.shape().str() + " make elements overlap");
-  if (detail::views_overlap(input, View<const T>(output)))
-    throw error(std::string(api) + ": output memory overlaps input memory (input " + input.shape().str() +
-                ", output " + output.shape().str() + "); in-place convolution is not supported");
-  if (impl_->fft)
+  detail::check_call(impl_->pb, input, output);
+  if (impl_->separable)
+    impl_->separable->run(input, output, impl_->threads);
+  else if (impl_->fft)
     impl_->fft->run(input, output, impl_->threads);
   else
     impl_->direct->run(input, output, impl_->threads);

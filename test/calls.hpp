@@ -133,6 +133,26 @@ void check_eigen(const Spec& s, const Array<T>& x, const Array<T>& k, const Arra
   check_eigen_layout<R, Eigen::ColMajor>(s, x, k, ref, atol, what);
 }
 
+// A random call form: operation, style, mode, boundary, cval (0 or `cval`) and, image
+// style, an origin per axis at the extremes of its range or 0.
+inline Spec random_spec(std::mt19937_64& rng, const Shape& k, double cval = 0.5) {
+  Spec s;
+  s.correlate = rng() % 2;
+  s.style = static_cast<int>(rng() % 3);
+  s.mode = static_cast<Mode>(rng() % 3);
+  s.border.boundary = static_cast<Boundary>(rng() % 5);
+  s.border.cval = (rng() % 2) ? 0.0 : cval;
+  if (s.style == 2) {
+    for (int a = 0; a < k.rank(); ++a) {
+      const index_t m = k[a];
+      const index_t lo = -(m / 2), hi = (m - 1) / 2;
+      const int pick = static_cast<int>(rng() % 3);
+      s.border.origin.push_back(pick == 0 ? lo : pick == 1 ? hi : 0);
+    }
+  }
+  return s;
+}
+
 // Is 'valid' possible: one operand at least as large as the other on every axis?
 inline bool valid_possible(const Shape& x, const Shape& k) {
   bool xl = true, kl = true;

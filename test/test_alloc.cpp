@@ -83,3 +83,38 @@ TEST_CASE_TEMPLATE("a warm stream pushes into a caller's buffer without allocati
     }
   }
 }
+
+TEST_CASE_TEMPLATE("a warm separable plan executes without allocating (rank 1 and 2)", T, float, std::complex<double>) {
+  std::mt19937_64 rng(7);
+  for (const Shape& xs : {Shape{70, 90}, Shape{20, 18, 16}}) {
+    std::vector<Array<T>> f;
+    Shape ks = xs;
+    for (int a = 0; a < xs.rank(); ++a) {
+      ks[a] = 3 + a;
+      f.push_back(random_array<T>(Shape{ks[a]}, rng));
+    }
+    Array<T> k(ks);  // f0 (x) f1 (x) ... plus, on the first entries of each row, a second term
+    index_t idx[autoconv::max_rank];
+    for (std::size_t t = 0; t < k.v.size(); ++t) {
+      unravel(t, ks, idx);
+      T p = T(1), q = T(1);
+      for (int a = 0; a < xs.rank(); ++a) {
+        p *= f[static_cast<std::size_t>(a)].v[static_cast<std::size_t>(idx[a])];
+        q *= T(static_cast<real_t<T>>(idx[a] == 0));
+      }
+      k.v[t] = p + (xs.rank() == 2 ? q : T(0));
+    }
+    const auto x = random_array<T>(xs, rng);
+    Array<T> out(xs);
+    autoconv::Options o;
+    o.method = autoconv::Method::Separable;
+    o.threads = 1;
+    const autoconv::Plan<T> plan(autoconv::Operation::Convolve, xs, k.view(),
+                                 autoconv::Border{autoconv::Boundary::Reflect}, o);
+    plan.execute(x.view(), out.view());
+    const long before = allocations.load();
+    for (int i = 0; i < 5; ++i) plan.execute(x.view(), out.view());
+    const long made = allocations.load() - before;
+    CHECK_MESSAGE(made == 0, "x", xs.str());
+  }
+}

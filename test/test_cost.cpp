@@ -280,8 +280,58 @@ TEST_CASE("AUTOCONV_PROFILE: every decision in the process reads the named profi
   CHECK(d.method == Method::Direct);
   CHECK(is_fft(cost::decide(request(Shape{256, 256, 256}, Shape{33, 33, 33}, 2), cost::builtin_profile()).method));
   // A Plan's Auto reads it too.
-  std::vector<double> x(64 * 64), k(31 * 31, 1.0), y(64 * 64);
+  std::vector<double> x(64 * 64), k(31 * 31), y(64 * 64);
+  std::mt19937_64 rng(3);  // random: not separable
+  for (double& v : k) v = std::uniform_real_distribution<double>(-1, 1)(rng);
   autoconv::Plan<double> plan(autoconv::Operation::Convolve, Shape{64, 64},
                               autoconv::View<const double>(k.data(), Shape{31, 31}), Mode::Same);
   CHECK(plan.method() == Method::Direct);
+}
+
+TEST_CASE("separable kernels: explain(view) finds the terms and prices the passes; random kernels are not") {
+  auto gauss = [](int m, double sigma) {
+    std::vector<double> g(static_cast<std::size_t>(m));
+    for (int i = 0; i < m; ++i) g[static_cast<std::size_t>(i)] = std::exp(-0.5 * (i - m / 2) * (i - m / 2) / (sigma * sigma));
+    return g;
+  };
+  const auto g = gauss(19, 3.0), h = gauss(19, 1.5);
+  std::vector<double> x(96 * 96 * 96, 1.0), k3(19 * 19 * 19), k2(19 * 19), r2(19 * 19);
+  for (int a = 0; a < 19; ++a)
+    for (int b = 0; b < 19; ++b) {
+      k2[static_cast<std::size_t>(a * 19 + b)] = g[static_cast<std::size_t>(a)] * g[static_cast<std::size_t>(b)];
+      r2[static_cast<std::size_t>(a * 19 + b)] = g[static_cast<std::size_t>(a)] * g[static_cast<std::size_t>(b)] +
+                                                 h[static_cast<std::size_t>(a)] * h[static_cast<std::size_t>(b)];
+      for (int c = 0; c < 19; ++c)
+        k3[static_cast<std::size_t>((a * 19 + b) * 19 + c)] =
+            g[static_cast<std::size_t>(a)] * g[static_cast<std::size_t>(b)] * g[static_cast<std::size_t>(c)];
+    }
+  Options o;
+  o.threads = 1;
+  const autoconv::View<const double> xv(x.data(), Shape{96, 96, 96});
+  const auto d = autoconv::explain<double>(xv, autoconv::View<const double>(k3.data(), Shape{19, 19, 19}),
+                                           autoconv::Border{autoconv::Boundary::Reflect}, o);
+  CHECK(d.method == Method::Separable);
+  CHECK(cand(d, Method::Separable).detail.find("1 term x 3 passes") != std::string::npos);
+  CHECK(cand(d, Method::Separable).seconds * 5 < cand(d, Method::Direct).seconds);
+  // A sum of two different Gaussians is rank 2: two terms of two passes.
+  std::vector<double> img(512 * 512, 1.0);
+  const autoconv::View<const double> iv(img.data(), Shape{512, 512});
+  const auto e = autoconv::explain<double>(iv, autoconv::View<const double>(r2.data(), Shape{19, 19}), Mode::Same, o);
+  CHECK(cand(e, Method::Separable).feasible);
+  CHECK(cand(e, Method::Separable).detail.find("2 terms x 2 passes") != std::string::npos);
+  // One term is cheaper than two on the same shape.
+  const auto f = autoconv::explain<double>(iv, autoconv::View<const double>(k2.data(), Shape{19, 19}), Mode::Same, o);
+  CHECK(cand(f, Method::Separable).seconds < cand(e, Method::Separable).seconds);
+  // Random kernels: not separable, and the table says why.
+  std::mt19937_64 rng(5);
+  for (double& v : r2) v = std::uniform_real_distribution<double>(-1, 1)(rng);
+  const auto n = autoconv::explain<double>(iv, autoconv::View<const double>(r2.data(), Shape{19, 19}), Mode::Same, o);
+  CHECK_FALSE(cand(n, Method::Separable).feasible);
+  CHECK(cand(n, Method::Separable).why_not.find("not a sum of few outer products") != std::string::npos);
+  // Shapes alone never offer it; a 1-D kernel never either.
+  CHECK_FALSE(cand(autoconv::explain<double>(Shape{512, 512}, Shape{19, 19}, Mode::Same, o), Method::Separable).feasible);
+  std::vector<double> k1(19, 1.0);
+  CHECK_FALSE(cand(autoconv::explain<double>(iv, autoconv::View<const double>(k1.data(), Shape{1, 19}), Mode::Same, o),
+                   Method::Separable)
+                  .feasible);
 }

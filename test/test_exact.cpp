@@ -9,29 +9,6 @@ using autoconv::Border;
 using autoconv::Boundary;
 using autoconv::Mode;
 
-namespace {
-
-template <class T>
-Spec random_spec(std::mt19937_64& rng, const Shape& k) {
-  Spec s;
-  s.correlate = rng() % 2;
-  s.style = static_cast<int>(rng() % 3);
-  s.mode = static_cast<Mode>(rng() % 3);
-  s.border.boundary = static_cast<Boundary>(rng() % 5);
-  s.border.cval = (rng() % 2) ? 0.0 : 0.5;
-  if (s.style == 2) {
-    for (int a = 0; a < k.rank(); ++a) {
-      const index_t m = k[a];
-      const index_t lo = -(m / 2), hi = (m - 1) / 2;
-      const int pick = static_cast<int>(rng() % 3);
-      s.border.origin.push_back(pick == 0 ? lo : pick == 1 ? hi : 0);
-    }
-  }
-  return s;
-}
-
-}  // namespace
-
 TEST_CASE_TEMPLATE("random problems match the exact long-double reference through every layout", T, float, double,
                    std::complex<float>, std::complex<double>) {
   std::mt19937_64 rng(20261125);
@@ -51,7 +28,7 @@ TEST_CASE_TEMPLATE("random problems match the exact long-double reference throug
       xs = Shape(xv);
       ks = Shape(kv);
     }
-    const Spec s = random_spec<T>(rng, ks);
+    const Spec s = random_spec(rng, ks);
     const auto x = random_array<T>(xs, rng);
     const auto k = random_array<T>(ks, rng);
     const std::string what = type_name<T>() + " " + describe(s, xs, ks);

@@ -32,18 +32,7 @@ TEST_CASE_TEMPLATE("FFT and OverlapAdd match the exact reference on random probl
       kv.push_back(1 + static_cast<index_t>(rng() % static_cast<std::uint64_t>(kmax)));
     }
     const Shape xs(xv), ks(kv);
-    Spec s;
-    s.correlate = rng() % 2;
-    s.style = static_cast<int>(rng() % 3);
-    s.mode = static_cast<Mode>(rng() % 3);
-    s.border.boundary = static_cast<Boundary>(rng() % 5);
-    s.border.cval = (rng() % 2) ? 0.0 : -0.75;
-    if (s.style == 2)
-      for (int a = 0; a < r; ++a) {
-        const index_t m = ks[a];
-        const int pick = static_cast<int>(rng() % 3);
-        s.border.origin.push_back(pick == 0 ? -(m / 2) : pick == 1 ? (m - 1) / 2 : 0);
-      }
+    const Spec s = random_spec(rng, ks, -0.75);
     if (s.style != 2 && s.mode == Mode::Valid && !valid_possible(xs, ks)) continue;
     const auto x = random_array<T>(xs, rng);
     const auto k = random_array<T>(ks, rng);

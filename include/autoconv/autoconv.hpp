@@ -11,5 +11,6 @@
 #include <autoconv/plan.hpp>
 #include <autoconv/explain.hpp>
 #include <autoconv/stream.hpp>
+#include <autoconv/separable.hpp>
 #include <autoconv/fft.hpp>
 #include <autoconv/eigen.hpp>

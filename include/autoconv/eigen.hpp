@@ -7,6 +7,7 @@
 #include <unsupported/Eigen/CXX11/Tensor>
 
 #include <autoconv/plan.hpp>
+#include <autoconv/separable.hpp>
 
 namespace autoconv {
 
@@ -189,6 +190,29 @@ void call_into(Operation op, const X& x, const K& k, Out& out, const Options& op
 template <class Out>
 inline constexpr bool is_output_v = is_operand_v<std::remove_reference_t<Out>>;
 
+// convolve_separable's driver: each factor a 1-D Tensor or an Eigen vector (a matrix
+// with one column or one row), read in place; a new result of x's type.
+template <class X, class K>
+typename operand_traits<X>::result call_separable(const X& x, const std::vector<K>& factors, const SeparableSpec& s,
+                                                  const Options& opt) {
+  using S = typename operand_traits<X>::scalar;
+  Operand<X> xo(x);
+  std::vector<std::unique_ptr<KernelOperand<S, K>>> keep;
+  std::vector<View<const S>> views;
+  for (const K& k : factors) {
+    keep.push_back(std::make_unique<KernelOperand<S, K>>(k));
+    View<const S> v = keep.back()->view;
+    if (v.rank() == 2 && (v.extent(0) == 1 || v.extent(1) == 1)) {
+      const int a = v.extent(0) == 1 ? 1 : 0;
+      v = View<const S>(v.data(), Shape{v.extent(a)}, Shape{v.stride(a)});
+    }
+    views.push_back(v);
+  }
+  auto out = operand_traits<X>::allocate(separable_output_shape<S>(xo.view, views, s, one_shot(opt)));
+  separable_call<S>(xo.view, views, s, output_view(out), one_shot(opt));
+  return out;
+}
+
 }  // namespace detail
 
 /// A read-only View of an Eigen Tensor, TensorMap, Matrix, Array, Map or Block (no copy).
@@ -263,6 +287,51 @@ void correlate(const X& x, const K& k, Mode mode, const Border& border, Out&& ou
 template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
 void correlate(const X& x, const K& k, const Border& border, Out&& out, const Options& options = {}) {
   detail::call_into(Operation::Correlate, x, k, out, options, border);
+}
+
+/// convolve_separable(x, factors, mode) on Eigen operands: `factors` are 1-D Tensors or
+/// Eigen vectors, one per axis of x (see autoconv/separable.hpp); a new result of x's type.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve_separable(const X& x, const std::vector<K>& factors, Mode mode, const Options& options = {}) {
+  detail::SeparableSpec s;
+  s.mode = mode;
+  return detail::call_separable(x, factors, s, options);
+}
+/// convolve_separable(x, factors, mode, border) on Eigen operands (signal style with a border).
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve_separable(const X& x, const std::vector<K>& factors, Mode mode, const Border& border,
+                        const Options& options = {}) {
+  detail::SeparableSpec s;
+  s.mode = mode;
+  s.has_border = true;
+  s.border = border;
+  return detail::call_separable(x, factors, s, options);
+}
+/// convolve_separable(x, factors, border) on Eigen operands (image style, x's shape).
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve_separable(const X& x, const std::vector<K>& factors, const Border& border, const Options& options = {}) {
+  detail::SeparableSpec s;
+  s.image = true;
+  s.border = border;
+  return detail::call_separable(x, factors, s, options);
+}
+
+/// convolve_separable(x, {k0, k1, ...}, mode): the factors as a braced list.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve_separable(const X& x, std::initializer_list<K> factors, Mode mode, const Options& options = {}) {
+  return convolve_separable(x, std::vector<K>(factors), mode, options);
+}
+/// convolve_separable(x, {k0, k1, ...}, mode, border): the factors as a braced list.
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve_separable(const X& x, std::initializer_list<K> factors, Mode mode, const Border& border,
+                        const Options& options = {}) {
+  return convolve_separable(x, std::vector<K>(factors), mode, border, options);
+}
+/// convolve_separable(x, {k0, k1, ...}, border): the factors as a braced list (image style).
+template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
+auto convolve_separable(const X& x, std::initializer_list<K> factors, const Border& border,
+                        const Options& options = {}) {
+  return convolve_separable(x, std::vector<K>(factors), border, options);
 }
 
 /// Runs a Plan on an Eigen input into a new Tensor/Matrix of the input's type and layout.

@@ -20,6 +20,12 @@ const char* api_name(Operation op) {
 
 const char* Problem::api_name() const { return detail::api_name(op); }
 
+std::size_t default_memory_limit() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
+  return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
+}
+
 std::size_t checked_size(const Shape& s, const char* api, const char* what, std::size_t elem_bytes) {
   std::size_t n = 1;
   for (index_t e : s) {
@@ -34,13 +40,6 @@ std::size_t checked_size(const Shape& s, const char* api, const char* what, std:
   if (n > static_cast<std::size_t>(std::numeric_limits<index_t>::max()))
     throw error(std::string(api) + ": " + what + " shape " + s.str() + " has more elements than index_t can count");
   return n;
-}
-
-// Default Options::memory_limit: half of the physical memory.
-std::size_t default_memory_limit() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
-  return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
 }
 
 namespace {

@@ -101,4 +101,19 @@ bool views_overlap(const View<const T>& a, const View<const T>& b) {
   return alo < bhi && blo < ahi;
 }
 
+/// The checks of an execute: input and output shapes against the problem's, then
+/// output self-overlap and output/input overlap (in-place is not supported).
+template <class T>
+void check_call(const Problem& pb, const View<const T>& input, const View<T>& output) {
+  const char* api = pb.api_name();
+  check_view(input, pb.input, api, "input", "the plan was made for input shape");
+  check_view(output, pb.output, api, "output", "the result has shape");
+  if (!is_non_self_overlapping(output))
+    throw error(std::string(api) + ": output strides " + output.strides().str() + " with shape " +
+                output.shape().str() + " make elements overlap");
+  if (views_overlap(input, View<const T>(output)))
+    throw error(std::string(api) + ": output memory overlaps input memory (input " + input.shape().str() +
+                ", output " + output.shape().str() + "); in-place convolution is not supported");
+}
+
 }  // namespace autoconv::detail

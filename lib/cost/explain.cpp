@@ -7,12 +7,17 @@
 #include <ostream>
 
 #include "core/value.hpp"
+#include "core/views.hpp"
 #include "cost/model.hpp"
+#include "separable/factor.hpp"
 #include "parallel/slices.hpp"
 
 namespace autoconv {
 
 namespace detail::cost {
+
+// Kernels of higher separable rank are run by the other methods (see kernel_terms).
+constexpr int max_separable_terms = 4;
 
 Request make_request(Problem pb, std::size_t real_bytes, bool complex_data, const Options& o) {
   Request r;
@@ -53,8 +58,14 @@ double count_nonfinite(const View<const T>& v) {
 }
 
 template <class T>
-int kernel_terms(const Problem&, const View<const T>&) {
-  return 0;  // separable detection lands with lib/separable/
+int kernel_terms(const Problem& pb, const View<const T>& kernel) {
+  // Rank is the same for the kernel as given and in correlation order (flips, conj).
+  if (!separable_candidate(pb.kernel)) return 0;
+  const std::vector<T> k = kernel_in_correlation_order(pb, kernel);
+  // More than a few terms is never cheaper than the full kernel's best method for the
+  // kernel sizes where passes pay (each term costs a whole pass chain).
+  const auto f = factor_kernel(pb.kernel, k.data(), std::min(max_separable_terms, separable_rank_bound(pb.kernel)));
+  return f ? f->terms : 0;
 }
 
 #define AUTOCONV_COST(T)                                              \

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "direct/direct.hpp"
 #include "fft/engine.hpp"
 #include "parallel/slices.hpp"
 
@@ -63,7 +64,7 @@ DirectCost direct_cost(const Request& r, const Profile& p) {
   const double slabs = pb.rank() == 1 ? std::ceil(outputs / std::max(16384.0, 4.0 * (taps - 1)))
                                       : static_cast<double>(pb.output[0]);
   c.threads = resolve_threads(r.workers, static_cast<index_t>(std::max(1.0, slabs)),
-                              outputs * taps * (r.complex_data ? 2.0 : 1.0));
+                              outputs * (taps * (r.complex_data ? 2.0 : 1.0) + direct_output_work));
   c.threads = std::min(c.threads, std::max(1, r.workers));
   c.seconds = c.one_thread / speedup(c.threads, p) + (c.threads > 1 ? p.parallel_overhead : 0.0);
   return c;
@@ -193,6 +194,10 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     cur[d] -= pb.kernel[d] - 1;
     if (d != order.back()) bytes += product(cur) * elem;  // intermediate result
   }
+  // Real data whose passes are all Direct runs tiled (lib/separable/engine.cpp): a
+  // padded plane and a window of planes per worker, ~2 MiB each, not whole arrays.
+  if (!r.complex_data && methods.find("fft") == std::string::npos && methods.find("overlap") == std::string::npos)
+    bytes = std::min(bytes, 2.0 * 1024 * 1024 * std::max(1, r.workers));
   seconds += r.separable_terms * chain;
   if (r.separable_terms > 1) seconds += product(pb.output) * p.direct_output[prec(r)];  // accumulate terms
   bytes += biggest_pass;

@@ -53,15 +53,15 @@ Profile builtin_profile() {
   Profile p;
   // Measured by autoconv-calibrate on the reference machine (Xeon AVX-512, 2 cores,
   // GCC 12.2, FFTW 3.3.10), median of several runs; see docs/cost-model.md.
-  p.direct_tap[0] = 0.0136e-9;
-  p.direct_tap[1] = 0.0295e-9;
-  p.direct_output[0] = 0.33e-9;
-  p.direct_output[1] = 0.84e-9;
-  p.fft_unit[0] = 0.44e-9;
-  p.fft_unit[1] = 0.75e-9;
+  p.direct_tap[0] = 0.0135e-9;
+  p.direct_tap[1] = 0.0275e-9;
+  p.direct_output[0] = 0.325e-9;
+  p.direct_output[1] = 0.75e-9;
+  p.fft_unit[0] = 0.19e-9;
+  p.fft_unit[1] = 0.30e-9;
   p.fft_call = 20e-6;
-  p.touch_byte = 0.10e-9;
-  p.thread_efficiency = 0.90;
+  p.touch_byte = 0.14e-9;
+  p.thread_efficiency = 0.87;
   p.parallel_overhead = 10e-6;
   p.source = "built-in";
   return p;

@@ -26,6 +26,11 @@ namespace autoconv::detail {
 /// of (buffer offset, weight) taps. Complex data is split into real and imaginary
 /// planes in the buffer, so the same real micro-kernel serves all four types:
 /// a complex tap is two real taps per output plane.
+/// What one output costs the direct engine beyond its taps, in multiply-adds (reading
+/// its window, storing it): with the taps, the work that decides how many threads a
+/// call uses (parallel/slices.hpp); the cost model counts it the same way.
+inline constexpr double direct_output_work = 16.0;
+
 template <class T>
 class DirectEngine {
  public:

@@ -2,6 +2,7 @@
 // the four value types), their block-shape choice and memory budget, and the
 // direct recomputation that keeps non-finite input local.
 #include "fft/engine.hpp"
+#include "core/simd.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -236,12 +237,6 @@ void stream_copy(R* dst, const R* src, index_t n) {
   for (; j < n; ++j) dst[j] = src[j];
 #else
   std::copy(src, src + n, dst);
-#endif
-}
-
-inline void stream_fence() {
-#if defined(__AVX512F__)
-  _mm_sfence();
 #endif
 }
 

@@ -1,0 +1,85 @@
+// lib/core/simd.hpp: the vector types and loads/stores of the real micro-kernels
+// (direct engine, separable passes): GCC/Clang vector extensions, no intrinsics but
+// the non-temporal store.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace autoconv::detail {
+
+// 64-byte GCC/Clang vectors: one AVX-512 register where the target has it; the
+// compiler splits them into two AVX2 or four SSE2 registers elsewhere.
+template <class R>
+struct simd;
+template <>
+struct simd<double> {
+  typedef double v __attribute__((vector_size(64)));
+};
+template <>
+struct simd<float> {
+  typedef float v __attribute__((vector_size(64)));
+};
+
+template <class R>
+using vec_t = typename simd<R>::v;
+template <class R>
+inline constexpr int lanes_v = sizeof(vec_t<R>) / sizeof(R);
+
+// All lanes = w. w - 0.0 is exactly w for every w, so the compiler emits one
+// broadcast; V{} + w would cost an add (0.0 + -0.0 is +0.0) and a lane-by-lane
+// fill compiles to eight masked broadcasts with GCC 12.
+template <class R>
+inline __attribute__((always_inline)) vec_t<R> broadcast(R w) {
+  return w - vec_t<R>{};
+}
+
+// Unaligned, aliasing-safe views of a vector's memory: loads and stores through them
+// stay in registers (a memcpy from a vector's address made GCC spill accumulators).
+template <class R>
+struct uvec;
+template <>
+struct uvec<double> {
+  typedef double v __attribute__((vector_size(64), aligned(1), may_alias));
+};
+template <>
+struct uvec<float> {
+  typedef float v __attribute__((vector_size(64), aligned(1), may_alias));
+};
+
+template <class R>
+inline __attribute__((always_inline)) vec_t<R> load(const R* p) {
+  return *reinterpret_cast<const typename uvec<R>::v*>(p);
+}
+
+// Stores one vector; with `stream` and a 64-byte-aligned address, as a non-temporal
+// store that skips the read-for-ownership of the output's cache line. Large outputs
+// of small kernels are memory-bound, and the RFO is a third of their traffic.
+template <class R>
+inline __attribute__((always_inline)) void store(R* p, const vec_t<R>& v, bool stream) {
+#if defined(__AVX512F__)
+  if (stream && (reinterpret_cast<std::uintptr_t>(p) & 63) == 0) {
+    if constexpr (std::is_same_v<R, double>)
+      _mm512_stream_pd(p, reinterpret_cast<__m512d>(v));
+    else
+      _mm512_stream_ps(p, reinterpret_cast<__m512>(v));
+    return;
+  }
+#else
+  (void)stream;
+#endif
+  *reinterpret_cast<typename uvec<R>::v*>(p) = v;
+}
+
+// Orders the non-temporal stores of this thread before anything that follows.
+inline void stream_fence() {
+#if defined(__AVX512F__)
+  _mm_sfence();
+#endif
+}
+
+}  // namespace autoconv::detail

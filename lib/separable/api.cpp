@@ -1,0 +1,108 @@
+// lib/separable/api.cpp: convolve_separable / correlate_separable: the problem of the
+// outer product of the factors, solved by the separable engine with the factors as
+// given (never formed, never re-factored).
+#include <autoconv/separable.hpp>
+
+#include "core/views.hpp"
+#include "core/problem.hpp"
+#include "parallel/slices.hpp"
+#include "separable/engine.hpp"
+
+namespace autoconv::detail {
+
+namespace {
+
+const char* separable_api(Operation op) {
+  return op == Operation::Correlate ? "autoconv::correlate_separable" : "autoconv::convolve_separable";
+}
+
+template <class T>
+Problem separable_problem(const View<const T>& x, const std::vector<View<const T>>& f, const SeparableSpec& s,
+                          const Options& o) {
+  const std::string api = separable_api(s.op);
+  if (f.size() != static_cast<std::size_t>(x.rank()))
+    throw error(api + ": " + std::to_string(f.size()) + " factors given for an input of shape " + x.shape().str() +
+                "; give one 1-D kernel per axis (" + std::to_string(x.rank()) + ")");
+  Shape k = x.shape();
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    const std::string which = "factor " + std::to_string(i);
+    if (f[i].rank() != 1)
+      throw error(api + ": " + which + " has shape " + f[i].shape().str() + "; each factor must be 1-D (input " +
+                  x.shape().str() + ")");
+    check_view(f[i], f[i].shape(), api.c_str(), which.c_str(), "");
+    if (f[i].extent(0) < 1) throw error(api + ": " + which + " is empty, shape " + f[i].shape().str());
+    k[static_cast<int>(i)] = f[i].extent(0);
+  }
+  if (s.image) return make_problem(s.op, x.shape(), k, s.border, o.axes);
+  if (s.has_border) return make_problem(s.op, x.shape(), k, s.mode, s.border, o.axes);
+  return make_problem(s.op, x.shape(), k, s.mode, o.axes);
+}
+
+}  // namespace
+
+template <class T>
+Shape separable_output_shape(const View<const T>& x, const std::vector<View<const T>>& factors,
+                             const SeparableSpec& spec, const Options& options) {
+  return separable_problem(x, factors, spec, options).output;
+}
+
+template <class T>
+void separable_call(const View<const T>& x, const std::vector<View<const T>>& factors, const SeparableSpec& spec,
+                    View<T> out, const Options& o) {
+  const Problem pb = separable_problem(x, factors, spec, o);
+  const char* api = separable_api(spec.op);
+  if (o.threads < 0)
+    throw error(std::string(api) + ": Options::threads = " + std::to_string(o.threads) +
+                " is negative; use 0 for OpenMP's default or a positive count");
+  SeparableOptions so;
+  switch (o.method) {
+    case Method::Auto:
+    case Method::Separable:
+      so.pass_method = Method::Auto;
+      break;
+    case Method::Direct:
+    case Method::FFT:
+    case Method::OverlapAdd:
+      so.pass_method = o.method;
+      break;
+    default:
+      throw error(std::string(api) + ": unknown Method value " + std::to_string(static_cast<int>(o.method)));
+  }
+  // A one-shot call: FFT passes are planned with FFTW_ESTIMATE unless asked otherwise.
+  so.effort = o.planning == Planning::Measure   ? fft::Effort::Measure
+              : o.planning == Planning::Patient ? fft::Effort::Patient
+                                                : fft::Effort::Estimate;
+  so.memory_limit = o.memory_limit ? o.memory_limit : default_memory_limit();
+  so.workers = max_threads(o.threads);
+  // The factors in correlation order: reversed for convolve, conjugated for correlate.
+  Factors<T> F;
+  F.terms = 1;
+  F.kernel = pb.kernel;
+  for (int a = 0; a < pb.rank(); ++a) {
+    const View<const T>& v = factors[static_cast<std::size_t>(a)];
+    const index_t m = v.extent(0);
+    std::vector<T> c(static_cast<std::size_t>(m));
+    for (index_t i = 0; i < m; ++i) {
+      T e = v.data()[(spec.op == Operation::Convolve ? m - 1 - i : i) * v.stride(0)];
+      if constexpr (is_complex_v<T>)
+        if (spec.op == Operation::Correlate) e = std::conj(e);
+      c[static_cast<std::size_t>(i)] = e;
+    }
+    F.f.push_back(std::move(c));
+  }
+  check_call(pb, x, out);
+  make_separable_engine(pb, F, so)->run(x, out, o.threads);
+}
+
+#define AUTOCONV_SEPARABLE_API(T)                                                                              \
+  template Shape separable_output_shape(const View<const T>&, const std::vector<View<const T>>&,               \
+                                        const SeparableSpec&, const Options&);                                 \
+  template void separable_call(const View<const T>&, const std::vector<View<const T>>&, const SeparableSpec&, \
+                               View<T>, const Options&);
+AUTOCONV_SEPARABLE_API(float)
+AUTOCONV_SEPARABLE_API(double)
+AUTOCONV_SEPARABLE_API(std::complex<float>)
+AUTOCONV_SEPARABLE_API(std::complex<double>)
+#undef AUTOCONV_SEPARABLE_API
+
+}  // namespace autoconv::detail

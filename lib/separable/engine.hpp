@@ -1,0 +1,133 @@
+// lib/separable/engine.hpp: Method::Separable: the input is border-padded once, then
+// each term of a factored kernel runs as successive 1-D 'valid' passes (one per axis
+// of extent > 1), each pass an ordinary Direct or FFT engine whose kernel has extent 1
+// on every other axis; the terms' results are summed into the output.
+#pragma once
+
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include <autoconv/view.hpp>
+
+#include "core/pool.hpp"
+#include "core/problem.hpp"
+#include "direct/direct.hpp"
+#include "fft/engine.hpp"
+#include "separable/factor.hpp"
+
+namespace autoconv::detail {
+
+/// One 1-D pass of a separable chain: along `axis`, a 'valid' correlation of the
+/// `input` shape with a kernel of `kernel` taps, giving `output` (input with
+/// input[axis] - kernel + 1 on that axis).
+struct SeparablePass {
+  int axis = 0;
+  Shape input;
+  index_t kernel = 1;
+  Shape output;
+};
+
+/// The passes of one term, in the order they run: the axes of extent > 1 (axis 0 when
+/// there is none), ordered to minimise the direct cost sum_p volume_p * M_p: axis a
+/// before b when M_a / (1 - rho_a) < M_b / (1 - rho_b), rho = output / padded extent
+/// (the exchange argument makes this order optimal). The first pass reads the padded
+/// input, whose extent per axis is L + M - 1. A kernel of r terms runs this chain r times.
+std::vector<SeparablePass> separable_passes(const Problem& pb);
+
+/// Bytes of the engine's own buffers for a kernel of `terms` terms on the whole-array
+/// path (complex data or FFT/OverlapAdd passes: padded input, intermediate results,
+/// and for terms > 1 one output-sized accumulator); the passes' engines add their own
+/// scratch (Direct: ~1 MiB slab buffers per worker; FFT: FftLayout::block_bytes +
+/// spectrum_bytes of each pass). Real data with Direct passes (the default) runs tiled
+/// and needs only ~2 MiB per worker: this is then an upper bound.
+std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms = 1);
+
+/// How a SeparableEngine runs its passes.
+struct SeparableOptions {
+  /// Per pass: Auto (the cost model's choice; Direct until it lands), Direct, FFT or
+  /// OverlapAdd (forced, for tests and benchmarks).
+  Method pass_method = Method::Auto;
+  fft::Effort effort = fft::Effort::Estimate;
+  std::size_t memory_limit = std::numeric_limits<std::size_t>::max();
+  int workers = 1;
+};
+
+/// The method a pass runs when SeparableOptions::pass_method is Auto. The cost model
+/// takes over here (today: Direct, as Method::Auto).
+Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers);
+
+template <class T>
+class SeparableEngine {
+ public:
+  /// `factors`: the kernel in correlation order (problem.hpp), factored (factor_kernel).
+  SeparableEngine(const Problem& pb, const Factors<T>& factors, const SeparableOptions& options = {});
+  ~SeparableEngine();
+
+  /// Computes the whole output. Shapes were checked by the caller.
+  void run(View<const T> in, View<T> out, int threads) const;
+
+  int terms() const { return terms_; }
+  const std::vector<SeparablePass>& passes() const { return passes_; }
+  /// The method pass p (of every term) runs: Direct, FFT or OverlapAdd.
+  Method pass_method(int p) const { return methods_[static_cast<std::size_t>(p)]; }
+
+ private:
+  struct Stage {
+    std::vector<T> taps;  // real data, Direct: the pass's own vectorised 1-D kernel
+    std::shared_ptr<const DirectEngine<T>> direct;  // complex data, Direct (and the FFT fallback)
+    std::unique_ptr<const FftEngine<T>> fft;        // FFT or OverlapAdd
+  };
+  struct Work;
+  /// A box of padded positions: per axis [origin, origin + shape).
+  struct Box {
+    std::array<index_t, max_rank> origin{};
+    Shape shape;
+  };
+  void pad(const View<const T>& in, T* x, const Box& box, int threads) const;
+  /// Real data, every pass Direct: the chain runs tile by tile (each tile padded, passed
+  /// and written while it is in cache), tiles in parallel.
+  void run_tiled(const View<const T>& in, const View<T>& out, int threads) const;
+  /// As run_tiled when axis 0 has a pass: tiles over the other axes, each streamed
+  /// along axis 0 plane by plane (pad a plane, run the other axes' passes on it, keep
+  /// the result in a window of planes, run the axis-0 pass on batches of the window),
+  /// so every input sample is padded once per tile and no halo is recomputed on axis 0.
+  void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
+  void add(const T* acc, const View<T>& out, int threads) const;
+
+  Problem pb_;
+  int terms_ = 1;
+  std::vector<SeparablePass> passes_;
+  std::vector<Method> methods_;
+  std::vector<Stage> stages_;  // term-major: stages_[term * passes + p]
+  Shape padded_;
+  std::vector<std::vector<index_t>> src_;  // per axis and padded position: input index, -1 = cval
+  std::array<index_t, max_rank> inner_lo_{}, inner_hi_{};  // per axis: positions reading the input in order
+  std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
+  Pool<Work> pool_;
+  bool tiled_ = false, stream_ = false, stream_out_ = false;
+  index_t batch_ = 1;      // run_stream: output planes per axis-0 pass
+  std::size_t p0_ = 0;     // run_stream: index of the axis-0 pass in passes_
+  Shape tile_;                   // output extents of a full tile
+  std::size_t tile_x_size_ = 0, tile_mid_size_ = 0;
+  Pool<Work> tile_pool_;
+};
+
+/// Forced Method::Separable: factors `kc` (correlation order, C order) with max_terms =
+/// separable_rank_bound, then builds the engine. Throws autoconv::error when the kernel
+/// is not a sum of that many outer products, or when the engine's buffers
+/// (separable_workspace_bytes) exceed options.memory_limit; nothing is allocated then.
+template <class T>
+std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& pb, const std::vector<T>& kc,
+                                                                const SeparableOptions& options);
+/// The engine for known factors (convolve_separable); throws as above on the memory limit.
+template <class T>
+std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& pb, const Factors<T>& factors,
+                                                                const SeparableOptions& options);
+
+extern template class SeparableEngine<float>;
+extern template class SeparableEngine<double>;
+extern template class SeparableEngine<std::complex<float>>;
+extern template class SeparableEngine<std::complex<double>>;
+
+}  // namespace autoconv::detail

@@ -1,0 +1,573 @@
+// test/test_separable.cpp: Method::Separable and convolve_separable against the exact
+// long-double reference (Gaussian, box, Sobel, derivative-of-Gaussian kernels, ranks
+// 1-4, every value type, mode, border and origin, kernels larger than the input,
+// strided views, 1 and 2 threads, passes forced to Direct and to FFT), and the rank
+// detection of lib/separable/factor (acceptance 2 of issue 6: non-separable kernels
+// are never misdetected).
+#include "calls.hpp"
+
+#include "core/problem.hpp"
+#include "separable/engine.hpp"
+#include "separable/factor.hpp"
+
+using namespace testing;
+using autoconv::Method;
+using autoconv::View;
+using autoconv::detail::Factors;
+using autoconv::detail::factor_kernel;
+
+namespace {
+
+// ---- kernels ---------------------------------------------------------------------
+
+template <class T>
+std::vector<T> gauss1(index_t m, double sigma, double shift = 0) {
+  std::vector<T> g(static_cast<std::size_t>(m));
+  for (index_t i = 0; i < m; ++i) {
+    const double t = static_cast<double>(i) - static_cast<double>(m - 1) / 2 - shift;
+    g[static_cast<std::size_t>(i)] = static_cast<T>(std::exp(-t * t / (2 * sigma * sigma)));
+  }
+  return g;
+}
+
+// Outer product of 1-D vectors (one per axis) into a C-order array, computed in T.
+template <class T>
+Array<T> outer(const std::vector<std::vector<T>>& f) {
+  std::vector<index_t> s;
+  for (const auto& v : f) s.push_back(static_cast<index_t>(v.size()));
+  Array<T> a{Shape(s)};
+  index_t idx[autoconv::max_rank];
+  for (std::size_t t = 0; t < a.v.size(); ++t) {
+    unravel(t, a.shape, idx);
+    T p = T(1);
+    for (std::size_t d = 0; d < f.size(); ++d) p *= f[d][static_cast<std::size_t>(idx[d])];
+    a.v[t] = p;
+  }
+  return a;
+}
+
+template <class T>
+void add_to(Array<T>& a, const Array<T>& b, double w = 1) {
+  for (std::size_t t = 0; t < a.v.size(); ++t) a.v[t] += static_cast<real_t<T>>(w) * b.v[t];
+}
+
+// An isotropic N-D Gaussian computed directly in T from its N-D formula (not as an outer
+// product), normalised to sum 1: what users write.
+template <class T>
+Array<T> gauss_nd(const Shape& s, double sigma) {
+  Array<T> a(s);
+  index_t idx[autoconv::max_rank];
+  real_t<T> sum = 0;
+  for (std::size_t t = 0; t < a.v.size(); ++t) {
+    unravel(t, s, idx);
+    real_t<T> r2 = 0;
+    for (int d = 0; d < s.rank(); ++d) {
+      const real_t<T> c = static_cast<real_t<T>>(idx[d]) - static_cast<real_t<T>>(s[d] - 1) / 2;
+      r2 += c * c;
+    }
+    const real_t<T> v = std::exp(-r2 / static_cast<real_t<T>>(2 * sigma * sigma));
+    a.v[t] = T(v);
+    sum += v;
+  }
+  for (auto& v : a.v) v /= sum;
+  return a;
+}
+
+template <class T>
+std::vector<T> random_vec(index_t m, std::mt19937_64& rng) {
+  std::vector<T> v(static_cast<std::size_t>(m));
+  for (auto& e : v) e = random_value<T>(rng);
+  return v;
+}
+
+// Named kernels of known separable rank.
+template <class T>
+struct Named {
+  std::string name;
+  Array<T> k;
+  int rank;
+};
+
+template <class T>
+std::vector<Named<T>> named_kernels(std::mt19937_64& rng) {
+  std::vector<Named<T>> out;
+  const std::vector<T> sob_d{T(1), T(0), T(-1)}, sob_s{T(1), T(2), T(1)};
+  out.push_back({"gaussian 5x4", gauss_nd<T>(Shape{5, 4}, 1.2), 1});
+  out.push_back({"box 3x3", outer<T>({std::vector<T>(3, T(1) / T(9)), std::vector<T>(3, T(1))}), 1});
+  out.push_back({"sobel 3x3", outer<T>({sob_s, sob_d}), 1});
+  {  // derivative of Gaussian along axis 1
+    auto g = gauss1<T>(5, 1.0);
+    auto dg = g;
+    for (index_t i = 0; i < 5; ++i) dg[static_cast<std::size_t>(i)] *= static_cast<real_t<T>>(2 - i);
+    out.push_back({"DoG 5x5", outer<T>({g, dg}), 1});
+  }
+  {  // rank 2: two different Gaussians
+    auto a = outer<T>({gauss1<T>(7, 1.0), gauss1<T>(5, 1.0)});
+    add_to(a, outer<T>({gauss1<T>(7, 2.5, 0.5), gauss1<T>(5, 0.6, -0.3)}), -0.7);
+    out.push_back({"two gaussians 7x5", a, 2});
+  }
+  for (int r : {3, 4}) {  // random low rank
+    Array<T> a(Shape{6, 8});
+    for (int j = 0; j < r; ++j) add_to(a, outer<T>({random_vec<T>(6, rng), random_vec<T>(8, rng)}));
+    out.push_back({"random rank " + std::to_string(r) + " 6x8", a, r});
+  }
+  out.push_back({"gaussian 3x4x5", gauss_nd<T>(Shape{3, 4, 5}, 1.0), 1});
+  out.push_back({"sobel 3x3x3", outer<T>({sob_s, sob_s, sob_d}), 1});
+  {  // rank 2 in 3-D: a 2-D rank-2 kernel times a 1-D kernel on axis 2
+    auto a = outer<T>({gauss1<T>(4, 1.0), gauss1<T>(3, 1.0), gauss1<T>(5, 1.5)});
+    add_to(a, outer<T>({gauss1<T>(4, 0.5, 0.5), gauss1<T>(3, 2.0), gauss1<T>(5, 1.5)}), -0.5);
+    out.push_back({"rank 2 4x3x5", a, 2});
+  }
+  out.push_back({"extent-1 axis 1x5x4", outer<T>({std::vector<T>{T(2)}, gauss1<T>(5, 1.0), random_vec<T>(4, rng)}), 1});
+  return out;
+}
+
+// kc: the kernel in correlation order (reversed for convolve, conjugated for correlate),
+// written here independently of lib/.
+template <class T>
+Array<T> correlation_order(const Array<T>& k, bool correlate) {
+  Array<T> kc(k.shape);
+  index_t m[autoconv::max_rank];
+  for (std::size_t t = 0; t < k.v.size(); ++t) {
+    unravel(t, k.shape, m);
+    if (!correlate)
+      for (int a = 0; a < k.shape.rank(); ++a) m[a] = k.shape[a] - 1 - m[a];
+    T v = k.v[ravel(m, k.shape)];
+    if constexpr (is_complex_v<T>)
+      if (correlate) v = std::conj(v);
+    kc.v[t] = v;
+  }
+  return kc;
+}
+
+// ---- the bound -------------------------------------------------------------------
+//
+// A separable chain computes, per term j, successive 1-D sums: each pass adds at most
+// ~log2(M_a) eps relative error over the absolute values it sums, so the chain's
+// rounding error is bounded by eps * sum_a log2(M_a) * prod_a sum|f_ja| * max|x|
+// = eps * log2(n) * prod_a sum|f_ja| * max|x| (n = taps); summing r terms adds log2 r
+// and the sum over terms of the products. With FFT passes log2 P per pass, P the
+// transform size (bounded as fft_bound does: P = prod 2 (N + M)). The factorisation
+// residual adds ||K - sum_j outer(f_j)||_1 * max|x| (computed here exactly). c = 8.
+template <class T>
+double separable_bound(const Factors<T>& F, const Array<T>& x, const Array<T>& kc, double cval, bool fft) {
+  const int D = kc.shape.rank();
+  double S = 0;
+  for (int j = 0; j < F.terms; ++j) {
+    double p = 1;
+    for (int a = 0; a < D; ++a) {
+      double s = 0;
+      for (const T& v : F.factor(j, a)) s += std::abs(v);
+      p *= s;
+    }
+    S += p;
+  }
+  double P = static_cast<double>(kc.v.size());
+  if (fft) {
+    P = 1;
+    for (int a = 0; a < D; ++a) P *= 2.0 * static_cast<double>(x.shape[a] + kc.shape[a]);
+  }
+  double mx = std::abs(cval);
+  for (const T& v : x.v) mx = std::max<double>(mx, std::abs(v));
+  long double resid = 0;  // ||K - K^||_1
+  index_t m[autoconv::max_rank];
+  for (std::size_t t = 0; t < kc.v.size(); ++t) {
+    unravel(t, kc.shape, m);
+    wide_t<T> s = wide_t<T>(kc.v[t]);
+    for (int j = 0; j < F.terms; ++j) {
+      wide_t<T> p = 1;
+      for (int a = 0; a < D; ++a) p *= wide_t<T>(F.factor(j, a)[static_cast<std::size_t>(m[a])]);
+      s -= p;
+    }
+    resid += std::abs(s);
+  }
+  const double logf = std::max(1.0, std::log2(P)) + std::log2(static_cast<double>(F.terms));
+  return bound_c * static_cast<double>(std::numeric_limits<real_t<T>>::epsilon()) * logf * S * mx +
+         static_cast<double>(resid) * mx;
+}
+
+autoconv::detail::Problem problem_of(const Spec& s, const Shape& xs, const Shape& ks, const std::vector<int>& axes = {}) {
+  const auto op = s.correlate ? autoconv::Operation::Correlate : autoconv::Operation::Convolve;
+  if (s.style == 0) return autoconv::detail::make_problem(op, xs, ks, s.mode, axes);
+  if (s.style == 1) return autoconv::detail::make_problem(op, xs, ks, s.mode, s.border, axes);
+  return autoconv::detail::make_problem(op, xs, ks, s.border, axes);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("Separable matches the exact reference: kernels of rank 1-4, passes Direct and FFT", T, float,
+                   double, std::complex<float>, std::complex<double>) {
+  std::mt19937_64 rng(606);
+  const auto kernels = named_kernels<T>(rng);
+  int checked = 0;
+  for (const auto& nk : kernels) {
+    const int D = nk.k.shape.rank();
+    for (int trial = 0; trial < 6; ++trial) {
+      std::vector<index_t> xv;
+      for (int a = 0; a < D; ++a) {  // every third trial: the input smaller than the kernel
+        const index_t m = nk.k.shape[a];
+        xv.push_back(trial % 3 == 2 ? 1 + static_cast<index_t>(rng() % static_cast<std::uint64_t>(m))
+                                    : m + static_cast<index_t>(rng() % (D == 2 ? 14 : 6)));
+      }
+      const Shape xs(xv);
+      Spec s = random_spec(rng, nk.k.shape, -0.75);
+      if (s.style != 2 && s.mode == Mode::Valid && !valid_possible(xs, nk.k.shape)) s.mode = Mode::Full;
+      const auto x = random_array<T>(xs, rng);
+      const auto ref = reference(s, x, nk.k);
+      const auto pb = problem_of(s, xs, nk.k.shape);
+      const Array<T> kc = correlation_order(nk.k, s.correlate);
+      const auto F = factor_kernel(kc.shape, kc.v.data(), 8);
+      REQUIRE_MESSAGE(F.has_value(), nk.name);
+      CHECK_MESSAGE(F->terms == nk.rank, nk.name);
+      const int threads = 1 + trial % 2;
+      for (Method pm : {Method::Direct, Method::FFT}) {
+        autoconv::detail::SeparableOptions so;
+        so.pass_method = pm;
+        so.workers = threads;
+        const autoconv::detail::SeparableEngine<T> eng(pb, *F, so);
+        Array<T> out(ref.shape);
+        eng.run(x.view(), out.view(), threads);
+        const double atol = separable_bound(*F, x, kc, s.border.cval, pm == Method::FFT);
+        CHECK_MESSAGE(max_abs_diff<T>(out.view(), ref) <= atol, type_name<T>(), " ", nk.name, " passes ",
+                      autoconv::to_string(pm), " ", describe(s, xs, nk.k.shape));
+      }
+      // The public path: a Plan forced to Separable (passes by Method::Auto), strided views.
+      autoconv::Options o;
+      o.method = Method::Separable;
+      o.threads = threads;
+      Strided<T> xin(xs), xout(ref.shape);
+      xin.set(x);
+      call_view<T>(s, View<const T>(xin.view), nk.k.view(), xout.view, o);
+      CHECK_MESSAGE(max_abs_diff<T>(View<const T>(xout.view), ref) <= separable_bound(*F, x, kc, s.border.cval, false),
+                    type_name<T>(), " ", nk.name, " plan ", describe(s, xs, nk.k.shape));
+      ++checked;
+    }
+  }
+  CHECK(checked == 6 * static_cast<int>(kernels.size()));
+}
+
+TEST_CASE("Plan reports Method::Separable; a kernel that is not a sum of few outer products is an error") {
+  std::mt19937_64 rng(1);
+  const auto x = random_array<double>(Shape{9, 8, 7}, rng);
+  const auto g = gauss_nd<double>(Shape{3, 5, 3}, 1.0);
+  autoconv::Options o;
+  o.method = Method::Separable;
+  const autoconv::Plan<double> p(autoconv::Operation::Convolve, x.shape, g.view(), Mode::Same, o);
+  CHECK(p.method() == Method::Separable);
+  const auto k = random_array<double>(Shape{3, 4, 3}, rng);
+  Array<double> out(x.shape);
+  out.v.assign(out.v.size(), 42.0);
+  try {
+    autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(), o);
+    FAIL("no error");
+  } catch (const autoconv::error& e) {
+    CHECK(std::string(e.what()).find("Method::Separable needs a kernel that is a sum of at most") != std::string::npos);
+    CHECK(std::string(e.what()).find("kernel (3, 4, 3) is not") != std::string::npos);
+  }
+  CHECK(out.v[0] == 42.0);
+}
+
+TEST_CASE_TEMPLATE("Options::axes batches, a one-tap kernel, non-finite input", T, double, std::complex<float>) {
+  std::mt19937_64 rng(12);
+  autoconv::Options o;
+  o.method = Method::Separable;
+  o.threads = 2;
+  o.axes = {1, 2};
+  const auto x = random_array<T>(Shape{3, 12, 10}, rng);
+  const auto k = outer<T>({std::vector<T>{T(1)}, gauss1<T>(5, 1.0), random_vec<T>(4, rng)});
+  for (int style = 0; style < 3; ++style) {
+    Spec s;
+    s.style = style;
+    s.mode = Mode::Full;
+    s.border.boundary = Boundary::Mirror;
+    const auto ref = reference(s, x, k);
+    Array<T> out(ref.shape);
+    call_view<T>(s, x.view(), k.view(), out.view(), o);
+    const Array<T> kc = correlation_order(k, false);
+    const auto F = factor_kernel(kc.shape, kc.v.data(), 1);
+    REQUIRE(F);
+    CHECK_MESSAGE(max_abs_diff<T>(out.view(), ref) <= separable_bound(*F, x, kc, 0.0, false), describe(s, x.shape, k.shape));
+  }
+  {  // a 1x1 kernel: one pass that scales
+    const Array<T> one = outer<T>({std::vector<T>{T(3)}, std::vector<T>{T(-2)}});
+    const auto x2 = random_array<T>(Shape{5, 6}, rng);
+    Array<T> out(x2.shape);
+    autoconv::Options o1;
+    o1.method = Method::Separable;
+    autoconv::convolve<T>(x2.view(), one.view(), Mode::Same, out.view(), o1);
+    for (std::size_t t = 0; t < out.v.size(); ++t) CHECK(std::abs(out.v[t] - T(-6) * x2.v[t]) <= 1e-5 * std::abs(x2.v[t]));
+  }
+  {  // non-finite input: the same outputs are non-finite as with Direct
+    auto x3 = random_array<T>(Shape{20, 17}, rng);
+    x3.v[5 * 17 + 9] = T(std::numeric_limits<real_t<T>>::quiet_NaN());
+    x3.v[15 * 17 + 2] = T(std::numeric_limits<real_t<T>>::infinity());
+    const auto k3 = outer<T>({gauss1<T>(5, 1.0), gauss1<T>(3, 1.0)});
+    Array<T> a(x3.shape), b(x3.shape);
+    autoconv::Options od, os;
+    od.method = Method::Direct;
+    os.method = Method::Separable;
+    autoconv::convolve<T>(x3.view(), k3.view(), autoconv::Border{Boundary::Reflect}, a.view(), od);
+    autoconv::convolve<T>(x3.view(), k3.view(), autoconv::Border{Boundary::Reflect}, b.view(), os);
+    int bad = 0;
+    for (std::size_t t = 0; t < a.v.size(); ++t) {
+      const bool fa = std::isfinite(std::abs(a.v[t])), fb = std::isfinite(std::abs(b.v[t]));
+      bad += fa != fb;
+      if (fa && fb) bad += !(std::abs(a.v[t] - b.v[t]) <= 1e-4);
+    }
+    CHECK(bad == 0);
+  }
+}
+
+// ---- detection (acceptance 2) -------------------------------------------------------
+
+TEST_CASE_TEMPLATE("random kernels are never detected as separable", T, float, double) {
+  std::mt19937_64 rng(77);
+  int draws = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const bool three = trial % 2;
+    std::vector<index_t> s;
+    for (int a = 0; a < (three ? 3 : 2); ++a) s.push_back(2 + static_cast<index_t>(rng() % (three ? 6 : 14)));
+    const auto k = random_array<T>(Shape(s), rng);
+    CHECK_MESSAGE(!factor_kernel(k.shape, k.v.data(), 1), k.shape.str());
+    // Nor of rank <= 2 when every unfolding has room for more.
+    bool room = true;
+    std::size_t n = k.v.size();
+    for (index_t e : s) room = room && std::min<std::size_t>(static_cast<std::size_t>(e), n / static_cast<std::size_t>(e)) >= 3;
+    if (room) CHECK_MESSAGE(!factor_kernel(k.shape, k.v.data(), 2), k.shape.str());
+    ++draws;
+  }
+  CHECK(draws == 400);
+  std::mt19937_64 rc(5);
+  for (int trial = 0; trial < 100; ++trial) {  // complex
+    const auto k = random_array<std::complex<T>>(Shape{2 + static_cast<index_t>(rc() % 8), 2 + static_cast<index_t>(rc() % 8)}, rc);
+    CHECK(!factor_kernel(k.shape, k.v.data(), 1));
+  }
+}
+
+TEST_CASE_TEMPLATE("rank-1 and rank-2 kernels are found with their rank, perturbed ones are not", T, float, double) {
+  std::mt19937_64 rng(99);
+  auto perturb = [&](Array<T> k) {  // + 1e-3 ||K|| R / ||R||, R uniform random
+    const auto R = random_array<T>(k.shape, rng);
+    double nk = 0, nr = 0;
+    for (std::size_t t = 0; t < k.v.size(); ++t) {
+      nk += std::norm(k.v[t]);
+      nr += std::norm(R.v[t]);
+    }
+    for (std::size_t t = 0; t < k.v.size(); ++t) k.v[t] += static_cast<T>(1e-3 * std::sqrt(nk / nr)) * R.v[t];
+    return k;
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    const bool three = trial % 2;
+    std::vector<std::vector<T>> f1, f2;
+    std::vector<index_t> s;
+    for (int a = 0; a < (three ? 3 : 2); ++a) {
+      s.push_back(3 + static_cast<index_t>(rng() % (three ? 6 : 18)));
+      f1.push_back(trial % 4 < 2 ? random_vec<T>(s.back(), rng) : gauss1<T>(s.back(), 0.5 + static_cast<double>(rng() % 40) / 10));
+      f2.push_back(random_vec<T>(s.back(), rng));
+    }
+    const Array<T> k1 = outer<T>(f1);
+    const auto F1 = factor_kernel(k1.shape, k1.v.data(), 4);
+    REQUIRE_MESSAGE(F1, k1.shape.str());
+    CHECK(F1->terms == 1);
+    CHECK_MESSAGE(!factor_kernel(k1.shape, perturb(k1).v.data(), 1), "perturbed rank 1 ", k1.shape.str());
+    if (!three) {  // 2-D rank 2 (every rank is found in 2-D)
+      Array<T> k2 = k1;
+      add_to(k2, outer<T>(f2));
+      const auto F2 = factor_kernel(k2.shape, k2.v.data(), 4);
+      REQUIRE_MESSAGE(F2, k2.shape.str());
+      CHECK(F2->terms == 2);
+      CHECK(!factor_kernel(k2.shape, k2.v.data(), 1));
+      CHECK_MESSAGE(!factor_kernel(k2.shape, perturb(k2).v.data(), 2), "perturbed rank 2 ", k2.shape.str());
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("Gaussian, box, Sobel and DoG kernels are rank 1; two Gaussians rank 2", T, float, double) {
+  for (const Shape& s : {Shape{3, 3}, Shape{7, 5}, Shape{31, 31}, Shape{5, 5, 5}, Shape{19, 19, 19}, Shape{3, 1, 9}}) {
+    for (double sigma : {0.5, 1.0, 3.0}) {
+      const auto g = gauss_nd<T>(s, sigma);
+      const auto F = factor_kernel(s, g.v.data(), 3);
+      REQUIRE_MESSAGE(F, "gaussian ", s.str(), " sigma ", sigma);
+      CHECK(F->terms == 1);
+    }
+    std::vector<std::vector<T>> box, dog;
+    for (index_t e : s) {
+      box.push_back(std::vector<T>(static_cast<std::size_t>(e), T(1) / static_cast<T>(e)));
+      auto g = gauss1<T>(e, 2.0);
+      for (index_t i = 0; i < e; ++i) g[static_cast<std::size_t>(i)] *= static_cast<T>(i) - static_cast<T>(e - 1) / 2;
+      dog.push_back(dog.empty() ? g : gauss1<T>(e, 2.0));
+    }
+    for (const auto& k : {outer<T>(box), outer<T>(dog)}) {
+      const auto F = factor_kernel(k.shape, k.v.data(), 3);
+      REQUIRE_MESSAGE(F, s.str());
+      CHECK(F->terms == 1);
+    }
+  }
+  const std::vector<T> d{T(1), T(0), T(-1)}, sm{T(1), T(2), T(1)};
+  for (const auto& k : {outer<T>({sm, d}), outer<T>({d, sm}), outer<T>({sm, sm, d})}) {
+    const auto F = factor_kernel(k.shape, k.v.data(), 3);
+    REQUIRE(F);
+    CHECK(F->terms == 1);
+  }
+  for (index_t m : {7, 31}) {  // sums of two different Gaussians
+    auto k = gauss_nd<T>(Shape{m, m}, m / 8.0);
+    add_to(k, gauss_nd<T>(Shape{m, m}, m / 3.0), -0.5);
+    const auto F = factor_kernel(k.shape, k.v.data(), 4);
+    REQUIRE(F);
+    CHECK(F->terms == 2);
+  }
+  {  // complex rank 1
+    std::mt19937_64 rng(3);
+    const auto k = outer<std::complex<T>>({random_vec<std::complex<T>>(5, rng), random_vec<std::complex<T>>(6, rng),
+                                           random_vec<std::complex<T>>(3, rng)});
+    const auto F = factor_kernel(k.shape, k.v.data(), 2);
+    REQUIRE(F);
+    CHECK(F->terms == 1);
+  }
+  // One axis of extent > 1: one term, and not a separable candidate.
+  CHECK(!autoconv::detail::separable_candidate(Shape{1, 31, 1}));
+  CHECK(autoconv::detail::separable_candidate(Shape{3, 1, 3}));
+  const auto one = gauss_nd<T>(Shape{1, 9}, 2.0);
+  const auto F = factor_kernel(one.shape, one.v.data(), 1);
+  REQUIRE(F);
+  CHECK(F->terms == 1);
+}
+
+// ---- convolve_separable ---------------------------------------------------------------
+
+TEST_CASE_TEMPLATE("convolve_separable equals convolve with the outer product", T, float, double, std::complex<float>,
+                   std::complex<double>) {
+  std::mt19937_64 rng(2024);
+  for (int trial = 0; trial < 24; ++trial) {
+    const int D = 1 + trial % 3;
+    std::vector<index_t> xv;
+    std::vector<std::vector<T>> f;
+    for (int a = 0; a < D; ++a) {
+      xv.push_back(1 + static_cast<index_t>(rng() % (D == 1 ? 60 : D == 2 ? 16 : 7)));
+      f.push_back(random_vec<T>(1 + static_cast<index_t>(rng() % (trial % 4 == 0 ? xv.back() + 3 : 5)), rng));
+    }
+    const Shape xs(xv);
+    const Array<T> k = outer<T>(f);
+    Spec s = random_spec(rng, k.shape, -0.75);
+    if (s.style != 2 && s.mode == Mode::Valid && !valid_possible(xs, k.shape)) s.mode = Mode::Same;
+    if (s.style == 1 && s.correlate) s.correlate = false;  // correlate_separable: signal and image forms
+    const auto x = random_array<T>(xs, rng);
+    const auto ref = reference(s, x, k);
+    std::vector<autoconv::View<const T>> fv;
+    for (const auto& v : f) fv.emplace_back(v.data(), Shape{static_cast<index_t>(v.size())});
+    Factors<T> F;
+    F.terms = 1;
+    F.kernel = k.shape;
+    for (const auto& v : f) F.f.push_back(v);
+    const double atol = separable_bound(F, x, k, s.border.cval, true);
+    for (Method m : {Method::Auto, Method::FFT}) {
+      autoconv::Options o;
+      o.method = m;
+      o.threads = 1 + trial % 2;
+      Array<T> out(ref.shape);
+      if (s.correlate) {
+        if (s.style == 0) autoconv::correlate_separable<T>(x.view(), fv, s.mode, out.view(), o);
+        if (s.style == 2) autoconv::correlate_separable<T>(x.view(), fv, s.border, out.view(), o);
+      } else {
+        if (s.style == 0) autoconv::convolve_separable<T>(x.view(), fv, s.mode, out.view(), o);
+        if (s.style == 1) autoconv::convolve_separable<T>(x.view(), fv, s.mode, s.border, out.view(), o);
+        if (s.style == 2) autoconv::convolve_separable<T>(x.view(), fv, s.border, out.view(), o);
+      }
+      CHECK_MESSAGE(max_abs_diff<T>(out.view(), ref) <= atol, type_name<T>(), " ", autoconv::to_string(m), " ",
+                    describe(s, xs, k.shape));
+    }
+  }
+}
+
+TEST_CASE("convolve_separable: errors name the argument and leave the output untouched") {
+  std::vector<double> xs(60, 1.0), a(3, 1.0), b(4, 1.0), out(60, 7.0), m9(9, 1.0);
+  const autoconv::View<const double> x(xs.data(), Shape{6, 10});
+  const autoconv::View<const double> ka(a.data(), Shape{3}), kb(b.data(), Shape{4}), k33(m9.data(), Shape{3, 3});
+  const autoconv::View<double> o(out.data(), Shape{6, 10});
+  auto msg = [&](auto&& f) {
+    try {
+      f();
+    } catch (const autoconv::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka}, Mode::Same, o); }).find(
+            "autoconv::convolve_separable: 1 factors given for an input of shape (6, 10)") == 0);
+  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, k33}, Mode::Same, o); }).find(
+            "factor 1 has shape (3, 3); each factor must be 1-D") != std::string::npos);
+  CHECK(msg([&] {
+          autoconv::convolve_separable<double>(x, {ka, autoconv::View<const double>(nullptr, Shape{2})}, Mode::Same, o);
+        }).find("factor 1 data pointer is null") != std::string::npos);
+  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Full, o); }).find("output has shape (6, 10)") !=
+        std::string::npos);
+  for (double v : out) CHECK(v == 7.0);
+  autoconv::convolve_separable<double>(x, {ka, kb}, autoconv::Border{Boundary::Nearest}, o);
+  for (double v : out) CHECK(std::abs(v - 12.0) < 1e-12);
+}
+
+TEST_CASE("convolve_separable on Eigen tensors and vectors") {
+  Eigen::Tensor<double, 3> v(9, 8, 7);
+  v.setRandom();
+  Eigen::Tensor<double, 1> k0(3), k1(5), k2(2);
+  k0.setValues({1, 2, 1});
+  k1.setValues({0.5, 1, 2, 1, 0.5});
+  k2.setValues({1, -1});
+  Eigen::Tensor<double, 3> k(3, 5, 2);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 5; ++j)
+      for (int l = 0; l < 2; ++l) k(i, j, l) = k0(i) * k1(j) * k2(l);
+  const Eigen::Tensor<double, 3> a = autoconv::convolve(v, k, Mode::Same);
+  const Eigen::Tensor<double, 3> b = autoconv::convolve_separable(v, {k0, k1, k2}, Mode::Same);
+  const Eigen::Tensor<double, 0> d = (a - b).abs().maximum();
+  CHECK(d() < 1e-12);
+  Eigen::MatrixXf img = Eigen::MatrixXf::Random(20, 30);
+  Eigen::VectorXf g(5);
+  g << 1, 4, 6, 4, 1;
+  const Eigen::MatrixXf s = autoconv::convolve_separable(img, {g, g}, autoconv::Border{Boundary::Reflect});
+  const Eigen::MatrixXf r = autoconv::convolve(img, Eigen::MatrixXf(g * g.transpose()), autoconv::Border{Boundary::Reflect});
+  CHECK((s - r).cwiseAbs().maxCoeff() < 1e-3f);
+}
+
+TEST_CASE_TEMPLATE("large problems: tiles, axis-0 chunks and 2 threads agree with Direct", T, float, double) {
+  // Big enough for several tiles (the window of a tile is ~1 MiB) and, with 2 threads,
+  // axis-0 chunks; compared with Method::Direct (both within the bound of the exact result).
+  std::mt19937_64 rng(4242);
+  struct P {
+    Shape x;
+    std::vector<std::vector<T>> f;
+    bool rank2 = true;  // 2-D: add a second term
+  };
+  const P problems[] = {
+      {Shape{30, 200, 210}, {gauss1<T>(3, 1.0), gauss1<T>(5, 1.0), gauss1<T>(7, 2.0)}},
+      {Shape{700, 530}, {gauss1<T>(9, 2.0), gauss1<T>(7, 1.5)}},
+      {Shape{64, 3000}, {random_vec<T>(4, rng), random_vec<T>(6, rng)}},
+      {Shape{70, 700}, {random_vec<T>(5, rng), random_vec<T>(53, rng)}},
+      {Shape{720, 780}, {gauss1<T>(7, 1.5), gauss1<T>(11, 2.0)}, false},  // double: >= 4 MiB, non-temporal stores
+  };
+  for (const P& pr : problems) {
+    Array<T> k = outer<T>(pr.f);
+    if (pr.x.rank() == 2 && pr.rank2) add_to(k, outer<T>({gauss1<T>(k.shape[0], 0.7), gauss1<T>(k.shape[1], 3.0)}), -0.3);
+    const auto x = random_array<T>(pr.x, rng);
+    for (int style = 1; style < 3; ++style) {
+      Spec s;
+      s.style = style;
+      s.mode = Mode::Same;
+      s.border.boundary = style == 1 ? Boundary::Wrap : Boundary::Reflect;
+      Array<T> a(x.shape), b(x.shape);
+      autoconv::Options od, os;
+      od.method = Method::Direct;
+      os.method = Method::Separable;
+      os.threads = 2;
+      call_view<T>(s, x.view(), k.view(), a.view(), od);
+      call_view<T>(s, x.view(), k.view(), b.view(), os);
+      const Array<T> kc = correlation_order(k, false);
+      const auto F = factor_kernel(kc.shape, kc.v.data(), 4);
+      REQUIRE(F);
+      Array<wide_t<T>> ref(a.shape);
+      for (std::size_t t = 0; t < a.v.size(); ++t) ref.v[t] = wide_t<T>(a.v[t]);
+      const double atol = separable_bound(*F, x, kc, 0.0, false) + error_bound(x, k);
+      CHECK_MESSAGE(max_abs_diff<T>(b.view(), ref) <= atol, describe(s, x.shape, k.shape));
+    }
+  }
+}
