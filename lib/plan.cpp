@@ -57,6 +57,7 @@ std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel
   switch (opt.method) {
     case Method::Auto: {
       request.separable_terms = cost::kernel_terms(pb, kernel);
+      request.words = false;
       impl->decision = cost::decide(request, cost::machine_profile());
       impl->method = impl->decision.method;
       break;

@@ -21,9 +21,13 @@ const char* api_name(Operation op) {
 const char* Problem::api_name() const { return detail::api_name(op); }
 
 std::size_t default_memory_limit() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
-  return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
+  // Asked once: sysconf(_SC_PHYS_PAGES) is a system call (~5 us), and every plan asks.
+  static const std::size_t limit = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return std::size_t(4) << 30;
+    return static_cast<std::size_t>(pages) / 2 * static_cast<std::size_t>(page);
+  }();
+  return limit;
 }
 
 std::size_t checked_size(const Shape& s, const char* api, const char* what, std::size_t elem_bytes) {

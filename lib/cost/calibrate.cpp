@@ -8,6 +8,7 @@
 // predicts for Planning::Estimate), with the model's own operation counts, so the
 // constants mean exactly what the model multiplies them by.
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +29,8 @@
 #endif
 
 namespace {
+
+int cores = 1;  // threads the scales are measured with (every core: the default call)
 
 using autoconv::Method;
 using autoconv::Mode;
@@ -137,19 +140,70 @@ void calibrate_precision(cost::Profile& prof, int reps, bool quick) {
   const auto [a, b] = fit2(X, Y, t);
   prof.direct_tap[pi] = a;
   prof.direct_output[pi] = b;
-  // FFT: t - (fresh memory) = c * units; the median of the per-probe ratios.
-  std::vector<double> c;
+  // FFT: t - (fresh memory) = c * units + (fixed cost of a call), fitted over the
+  // probes plus two small ones that pin the fixed cost.
+  fftp.push_back({Shape{4096}, Shape{257}, Method::FFT});
+  fftp.push_back({Shape{64, 64}, Shape{9, 9}, Method::OverlapAdd});
+  if (!quick) {
+    fftp.push_back({Shape{2048, 2048}, Shape{31, 31}, Method::OverlapAdd});
+    fftp.push_back({Shape{192, 192, 192}, Shape{9, 9, 9}, Method::OverlapAdd});
+    fftp.push_back({Shape{128, 128, 128}, Shape{17, 17, 17}, Method::OverlapAdd});
+    fftp.push_back({Shape{160, 160, 160}, Shape{5, 5, 5}, Method::OverlapAdd});
+    fftp.push_back({Shape{64, 64, 64}, Shape{17, 17, 17}, Method::FFT});
+    fftp.push_back({Shape{1 << 22}, Shape{3001}, Method::OverlapAdd});
+  }
+  std::vector<double> U, one, tf;
   cost::Profile unit = zero(), touch = zero();
   unit.fft_unit[pi] = 1;
   touch.touch_byte = prof.touch_byte;
   for (const Probe& pr : fftp) {
     const double tm = time_call<T>(pr, 1, reps);
-    c.push_back(std::max(0.2 * tm, tm - model<T>(pr, touch)) / model<T>(pr, unit));
+    U.push_back(model<T>(pr, unit));
+    one.push_back(1.0);
+    tf.push_back(std::max(0.2 * tm, tm - model<T>(pr, touch)));
   }
-  std::nth_element(c.begin(), c.begin() + static_cast<long>(c.size() / 2), c.end());
-  prof.fft_unit[pi] = c[c.size() / 2];
-  std::printf("  %-6s direct %.4f ns/tap + %.3f ns/output, fft %.4f ns/unit\n", sizeof(T) == 4 ? "float" : "double",
-              a * 1e9, b * 1e9, prof.fft_unit[pi] * 1e9);
+  const auto [cu, fixed] = fit2(U, one, tf);
+  prof.fft_unit[pi] = cu;
+  // Per number of axes: measured over predicted (median), for Direct, single FFTs and
+  // blocks; the double probes set them (float's ratios were within ~10% of double's).
+  if (pi == 1) {
+    std::vector<double> ratio[3][3];  // [kind][axes - 1]
+    cost::Profile base = prof;
+    for (int i = 0; i < 3; ++i) base.direct_scale[i] = base.fft_scale[i] = base.blocks_scale[i] = 1;
+    base.fft_call = fixed;
+    auto axes = [](const Probe& pr) {
+      int n = 0;
+      for (int d = 0; d < pr.kernel.rank(); ++d) n += pr.kernel[d] > 1 ? 1 : 0;
+      return std::clamp(n, 1, 3) - 1;
+    };
+    // Measured with every core (what a default call uses): the scales then also hold
+    // how well each kind of work shares the cores beyond thread_efficiency.
+    // Direct: the scale applies to the per-output part only (the taps are counted exactly).
+    cost::Profile taps_only = base;
+    taps_only.direct_output[pi] = 0;
+    for (const Probe& pr : direct) {
+      const double tm = time_call<T>(pr, cores, reps), taps = model<T>(pr, taps_only, cores);
+      ratio[0][axes(pr)].push_back((tm - taps) / std::max(1e-12, model<T>(pr, base, cores) - taps));
+    }
+    for (const Probe& pr : fftp)
+      ratio[pr.method == Method::FFT ? 1 : 2][axes(pr)].push_back(time_call<T>(pr, cores, reps) /
+                                                                  model<T>(pr, base, cores));
+    double* dst[3] = {prof.direct_scale, prof.fft_scale, prof.blocks_scale};
+    for (int kind = 0; kind < 3; ++kind)
+      for (int a = 0; a < 3; ++a) {
+        auto& v = ratio[kind][a];
+        if (v.empty()) continue;
+        std::sort(v.begin(), v.end());
+        dst[kind][a] = std::clamp(v[v.size() / 2], 0.25, 8.0);
+      }
+    std::printf("  scales (1-D, 2-D, 3-D): direct %.2f %.2f %.2f, one FFT %.2f %.2f %.2f, blocks %.2f %.2f %.2f\n",
+                prof.direct_scale[0], prof.direct_scale[1], prof.direct_scale[2], prof.fft_scale[0],
+                prof.fft_scale[1], prof.fft_scale[2], prof.blocks_scale[0], prof.blocks_scale[1],
+                prof.blocks_scale[2]);
+  }
+  prof.fft_call = std::max(prof.fft_call, std::clamp(fixed, 1e-6, 1e-3));  // one constant for both
+  std::printf("  %-6s direct %.4f ns/tap + %.3f ns/output, fft %.4f ns/unit + %.1f us/call\n",
+              sizeof(T) == 4 ? "float" : "double", a * 1e9, b * 1e9, cu * 1e9, fixed * 1e6);
 }
 
 // Seconds per byte to obtain and touch fresh memory (what a one-shot call's working
@@ -199,21 +253,27 @@ int main(int argc, char** argv) {
     cost::Profile p = cost::builtin_profile();
     const int reps = quick ? 3 : 5;
     p.touch_byte = measure_touch();
+    p.fft_call = 0;
     std::printf("autoconv-calibrate: fresh memory %.3f ns/byte\n", p.touch_byte * 1e9);
-    calibrate_precision<double>(p, reps, quick);
-    calibrate_precision<float>(p, reps, quick);
     // Threads: a direct probe on every core against one.
-    int cores = 1;
+    cores = 1;
 #ifdef _OPENMP
     cores = omp_get_max_threads();
 #endif
     if (cores > 1) {
+      // Best of three rounds: other load only ever makes a round look worse.
       const Probe pr{Shape{1024, 1024}, Shape{9, 9}, Method::Direct};
-      const double t1 = time_call<double>(pr, 1, reps), tn = time_call<double>(pr, cores, reps);
+      double t1 = HUGE_VAL, tn = HUGE_VAL;
+      for (int round = 0; round < 3; ++round) {
+        t1 = std::min(t1, time_call<double>(pr, 1, reps));
+        tn = std::min(tn, time_call<double>(pr, cores, reps));
+      }
       p.thread_efficiency = std::clamp((t1 / tn - 1.0) / (cores - 1), 0.05, 1.0);
       std::printf("  threads: %d cores, %.2fx on %d -> efficiency %.2f\n", cores, t1 / tn, cores,
                   p.thread_efficiency);
     }
+    calibrate_precision<double>(p, reps, quick);
+    calibrate_precision<float>(p, reps, quick);
     p.source = output;
     const std::string text = "# machine: measured " + std::to_string(static_cast<long>(std::time(nullptr))) +
                              " (unix time) in " + std::to_string(static_cast<int>(now() - t0)) + " s\n" +

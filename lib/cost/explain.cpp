@@ -3,6 +3,8 @@
 #include <autoconv/explain.hpp>
 
 #include <cmath>
+#include <complex>
+#include <limits>
 #include <cstdio>
 #include <ostream>
 
@@ -57,14 +59,70 @@ double count_nonfinite(const View<const T>& v) {
   return n;
 }
 
+// A screen run before the exact factorisation (a long-double Jacobi SVD, ~0.1-250 ms
+// for 15^2-129^2 kernels): on each unfolding K_(s) (m_s x n/m_s), `terms` steps of
+// Gaussian elimination with complete pivoting (cross approximation). A matrix of rank
+// r <= terms leaves a residual of rounding size after r steps; when even `terms` steps
+// leave more than 1e3 times factor_kernel's own tolerance on every unfolding, no
+// factorisation with that many terms exists and the SVD is skipped: O(terms * n) work.
+template <class T>
+bool few_terms_possible(const Shape& ks, const std::vector<T>& k, int terms) {
+  using R = real_t<T>;
+  int d = 0;
+  for (int a = 0; a < ks.rank(); ++a) d += ks[a] > 1 ? 1 : 0;
+  const double n = static_cast<double>(k.size());
+  double norm2 = 0;
+  for (const T& v : k) norm2 += static_cast<double>(std::norm(std::complex<R>(v)));
+  if (!std::isfinite(norm2)) return false;
+  if (norm2 == 0) return true;
+  const double tol = 1e3 * 8.0 * d * std::max(1.0, std::log2(n)) * std::numeric_limits<R>::epsilon() * std::sqrt(norm2);
+  std::vector<std::complex<double>> res(k.size());
+  for (int s = 0; s < ks.rank(); ++s) {
+    if (ks[s] <= 1) continue;
+    // Unfolding along axis s: row i = index on axis s, column = the other indices.
+    const std::size_t rows = static_cast<std::size_t>(ks[s]), cols = k.size() / rows;
+    std::size_t inner = 1;
+    for (int a = s + 1; a < ks.rank(); ++a) inner *= static_cast<std::size_t>(ks[a]);
+    for (std::size_t t = 0; t < k.size(); ++t) {
+      const std::size_t i = (t / inner) % rows, c = (t / (inner * rows)) * inner + t % inner;
+      res[i * cols + c] = std::complex<double>(k[t]);
+    }
+    for (int step = 0; step < terms; ++step) {
+      std::size_t best = 0;
+      for (std::size_t t = 1; t < res.size(); ++t)
+        if (std::abs(res[t]) > std::abs(res[best])) best = t;
+      const std::complex<double> piv = res[best];
+      if (std::abs(piv) == 0) break;
+      const std::size_t pi = best / cols, pc = best % cols;
+      std::vector<std::complex<double>> row(res.begin() + static_cast<long>(pi * cols),
+                                            res.begin() + static_cast<long>((pi + 1) * cols));
+      for (std::size_t i = 0; i < rows; ++i) {
+        const std::complex<double> f = res[i * cols + pc] / piv;
+        if (f != 0.0)
+          for (std::size_t c = 0; c < cols; ++c) res[i * cols + c] -= f * row[c];
+      }
+    }
+    double left = 0;
+    for (const auto& v : res) left += std::norm(v);
+    if (std::sqrt(left) <= tol) return true;
+  }
+  return false;
+}
+
 template <class T>
 int kernel_terms(const Problem& pb, const View<const T>& kernel) {
   // Rank is the same for the kernel as given and in correlation order (flips, conj).
   if (!separable_candidate(pb.kernel)) return 0;
   const std::vector<T> k = kernel_in_correlation_order(pb, kernel);
+  // Terms that could pay: r terms cost r * (sum of extents) taps per output against the
+  // kernel's product of extents (before any FFT pass), so larger r are not looked for.
+  double taps = 1, sum = 0;
+  for (int a = 0; a < pb.rank(); ++a) taps *= static_cast<double>(pb.kernel[a]), sum += static_cast<double>(pb.kernel[a]);
+  const int useful = static_cast<int>(std::min<double>(max_separable_terms, std::floor((taps - 1) / sum)));
+  if (useful < 1 || !few_terms_possible(pb.kernel, k, useful)) return 0;
   // More than a few terms is never cheaper than the full kernel's best method for the
   // kernel sizes where passes pay (each term costs a whole pass chain).
-  const auto f = factor_kernel(pb.kernel, k.data(), std::min(max_separable_terms, separable_rank_bound(pb.kernel)));
+  const auto f = factor_kernel(pb.kernel, k.data(), std::min(useful, separable_rank_bound(pb.kernel)));
   return f ? f->terms : 0;
 }
 

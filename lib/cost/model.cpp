@@ -46,6 +46,13 @@ std::string count(double n) {
 
 int prec(const Request& r) { return r.real_bytes == 4 ? 0 : 1; }
 
+// 0, 1 or 2 for a kernel spanning 1, 2, or 3 and more axes (the profile's *_scale).
+std::size_t rank_index(const Problem& pb) {
+  int n = 0;
+  for (int d = 0; d < pb.rank(); ++d) n += pb.kernel[d] > 1 ? 1 : 0;
+  return static_cast<std::size_t>(std::clamp(n, 1, 3) - 1);
+}
+
 // Direct: every output sums every tap (complex: 4 real multiply-adds per tap), plus a
 // per-output cost for reading the padded slab and storing; slabs along the outer axis
 // are shared between threads when the work pays for the fork.
@@ -59,7 +66,10 @@ DirectCost direct_cost(const Request& r, const Profile& p) {
   const double outputs = product(pb.output), taps = product(pb.kernel);
   DirectCost c;
   c.macs = outputs * taps * (r.complex_data ? 4.0 : 1.0);
-  c.one_thread = c.macs * p.direct_tap[prec(r)] + outputs * (r.complex_data ? 2.0 : 1.0) * p.direct_output[prec(r)];
+  // The per-output part (the slab's halo copy, strided reads, stores) grows with the
+  // number of axes the kernel spans: direct_scale, measured per rank.
+  c.one_thread = c.macs * p.direct_tap[prec(r)] +
+                 outputs * (r.complex_data ? 2.0 : 1.0) * p.direct_output[prec(r)] * p.direct_scale[rank_index(r.pb)];
   // Slabs: 1-D cuts 16384 outputs per slab (direct.cpp); N-D cuts rows of axis 0.
   const double slabs = pb.rank() == 1 ? std::ceil(outputs / std::max(16384.0, 4.0 * (taps - 1)))
                                       : static_cast<double>(pb.output[0]);
@@ -76,7 +86,8 @@ Candidate direct_candidate(const Request& r, const Profile& p) {
   k.method = Method::Direct;
   k.seconds = c.seconds;
   k.bytes = 0;  // slab buffers of ~1 MiB per thread: negligible
-  k.detail = count(product(r.pb.kernel)) + " taps x " + count(product(r.pb.output)) + " outputs, " +
+  if (r.words)
+    k.detail = count(product(r.pb.kernel)) + " taps x " + count(product(r.pb.output)) + " outputs, " +
              std::to_string(c.threads) + (c.threads == 1 ? " thread" : " threads");
   return k;
 }
@@ -86,7 +97,9 @@ Candidate direct_candidate(const Request& r, const Profile& p) {
 // fft/engine.cpp: at least 1 transform unit plus 6 for fill, multiply and extract per
 // point). Below it the layout search itself (~10 us) is not worth running.
 double fft_floor(const Request& r, const Profile& p) {
-  const double unit = p.fft_unit[prec(r)] * (r.complex_data ? 2.0 : 1.0);
+  const std::size_t ri = rank_index(r.pb);
+  const double unit = p.fft_unit[prec(r)] * (r.complex_data ? 2.0 : 1.0) *
+                      std::min({1.0, p.fft_scale[ri], p.blocks_scale[ri]});
   return (r.one_shot ? p.fft_call : 0.0) + product(r.pb.output) * 7.0 * unit / speedup(std::max(1, r.workers), p);
 }
 
@@ -95,7 +108,7 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
   k.method = m;
   if (const double floor = fft_floor(r, p); floor >= beat) {
     k.seconds = floor;
-    k.detail = "at least this (fixed cost and one pass over the output)";
+    if (r.words) k.detail = "at least this (fixed cost and one pass over the output)";
     return k;
   }
   FftLayout l;
@@ -110,7 +123,9 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
     return k;
   }
   // Complex data runs c2c transforms: twice the r2c/c2r work per point.
-  const double unit = p.fft_unit[prec(r)] * (r.complex_data ? 2.0 : 1.0);
+  const std::size_t ai = std::min<std::size_t>(l.axes.size(), 3) - 1;
+  const double unit = p.fft_unit[prec(r)] * (r.complex_data ? 2.0 : 1.0) *
+                      (l.units > 1 ? p.blocks_scale[ai] : p.fft_scale[ai]);
   const double one_thread = l.predicted_cost * unit;
   // Threads share blocks (units); one big real transform of rank >= 2 is split by
   // axis instead; a single 1-D or complex transform runs on one thread.
@@ -139,6 +154,7 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
   }
   k.seconds = seconds;
   k.bytes = static_cast<std::size_t>(bytes);
+  if (!r.words) return k;
   std::string dims;
   for (const auto& a : l.axes) dims += (dims.empty() ? "" : "x") + std::to_string(a.F);
   k.detail = "transform " + dims + ", " + count(static_cast<double>(l.units)) +
@@ -244,7 +260,7 @@ std::string describe(const Request& r) {
 Decision decide(const Request& r, const Profile& p, Method forced) {
   Decision d;
   d.profile = p.source;
-  d.problem = describe(r);
+  if (r.words) d.problem = describe(r);
   d.candidates.push_back(direct_candidate(r, p));
   // Forced FFT methods are laid out in full; otherwise a floor above Direct suffices.
   const double beat = forced == Method::FFT || forced == Method::OverlapAdd ? HUGE_VAL : d.candidates[0].seconds;
@@ -259,7 +275,7 @@ Decision decide(const Request& r, const Profile& p, Method forced) {
       if (d.candidates[i].method == forced) best = i;
   }
   d.method = d.candidates[best].method;
-  for (std::size_t i = 0; i < d.candidates.size(); ++i) {
+  for (std::size_t i = 0; i < d.candidates.size() && r.words; ++i) {
     Candidate& c = d.candidates[i];
     if (i == best) {
       if (forced != Method::Auto) c.why_not.clear();

@@ -29,6 +29,8 @@ struct Request {
   double nonfinite = 0;
   /// Separable terms of the kernel (0: not separable or unknown values).
   int separable_terms = 0;
+  /// Write the candidates' details and the why-nots (explain); a Plan only needs the choice.
+  bool words = true;
 };
 
 /// The request for a problem of value type T under `options` (threads resolved, memory

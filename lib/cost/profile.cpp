@@ -15,31 +15,41 @@ namespace autoconv::detail::cost {
 
 namespace {
 
-// One key of the file: its name, the member it sets, and the unit the file uses
+// One key of the file: its name, the constant it sets, and the unit the file uses
 // (constants are stored in seconds; the file speaks ns or us so it stays readable).
 struct Key {
   const char* name;
-  double Profile::*scalar;
-  double (Profile::*pair)[2];
-  int index;
+  double& (*get)(Profile&);
   double unit;  // seconds per file unit
   const char* help;
 };
 
+#define AUTOCONV_KEY(name, field, unit, help) \
+  Key { name, [](Profile& p) -> double& { return p.field; }, unit, help }
 const Key keys[] = {
-    {"direct_tap_ns.float", nullptr, &Profile::direct_tap, 0, 1e-9, "direct, 1 thread: ns per multiply-add"},
-    {"direct_tap_ns.double", nullptr, &Profile::direct_tap, 1, 1e-9, "direct, 1 thread: ns per multiply-add"},
-    {"direct_output_ns.float", nullptr, &Profile::direct_output, 0, 1e-9, "direct, 1 thread: ns per output sample"},
-    {"direct_output_ns.double", nullptr, &Profile::direct_output, 1, 1e-9, "direct, 1 thread: ns per output sample"},
-    {"fft_unit_ns.float", nullptr, &Profile::fft_unit, 0, 1e-9, "FFT, 1 thread: ns per transform cost unit"},
-    {"fft_unit_ns.double", nullptr, &Profile::fft_unit, 1, 1e-9, "FFT, 1 thread: ns per transform cost unit"},
-    {"fft_call_us", &Profile::fft_call, nullptr, 0, 1e-6, "one-shot FFT call: fixed us (plans, engine)"},
-    {"touch_ns_per_byte", &Profile::touch_byte, nullptr, 0, 1e-9, "one-shot calls: ns per byte of fresh memory"},
-    {"thread_efficiency", &Profile::thread_efficiency, nullptr, 0, 1.0, "speed-up per added thread (1 = linear)"},
-    {"parallel_overhead_us", &Profile::parallel_overhead, nullptr, 0, 1e-6, "us to open a parallel region"},
+    AUTOCONV_KEY("direct_tap_ns.float", direct_tap[0], 1e-9, "direct, 1 thread: ns per multiply-add"),
+    AUTOCONV_KEY("direct_tap_ns.double", direct_tap[1], 1e-9, "direct, 1 thread: ns per multiply-add"),
+    AUTOCONV_KEY("direct_output_ns.float", direct_output[0], 1e-9, "direct, 1 thread: ns per output sample"),
+    AUTOCONV_KEY("direct_output_ns.double", direct_output[1], 1e-9, "direct, 1 thread: ns per output sample"),
+    AUTOCONV_KEY("fft_unit_ns.float", fft_unit[0], 1e-9, "FFT, 1 thread: ns per transform cost unit"),
+    AUTOCONV_KEY("fft_unit_ns.double", fft_unit[1], 1e-9, "FFT, 1 thread: ns per transform cost unit"),
+    AUTOCONV_KEY("direct_scale.1d", direct_scale[0], 1.0, "direct, kernel on 1 axis: per-output part, measured / counted"),
+    AUTOCONV_KEY("direct_scale.2d", direct_scale[1], 1.0, "direct, kernel on 2 axes: per-output part, measured / counted"),
+    AUTOCONV_KEY("direct_scale.3d", direct_scale[2], 1.0, "direct, kernel on 3+ axes: per-output part, measured / counted"),
+    AUTOCONV_KEY("fft_scale.1d", fft_scale[0], 1.0, "one FFT, 1 axis: measured / counted"),
+    AUTOCONV_KEY("fft_scale.2d", fft_scale[1], 1.0, "one FFT, 2 axes: measured / counted"),
+    AUTOCONV_KEY("fft_scale.3d", fft_scale[2], 1.0, "one FFT, 3+ axes: measured / counted"),
+    AUTOCONV_KEY("blocks_scale.1d", blocks_scale[0], 1.0, "FFT blocks, 1 axis: measured / counted"),
+    AUTOCONV_KEY("blocks_scale.2d", blocks_scale[1], 1.0, "FFT blocks, 2 axes: measured / counted"),
+    AUTOCONV_KEY("blocks_scale.3d", blocks_scale[2], 1.0, "FFT blocks, 3+ axes: measured / counted"),
+    AUTOCONV_KEY("fft_call_us", fft_call, 1e-6, "one-shot FFT call: fixed us (plans, engine)"),
+    AUTOCONV_KEY("touch_ns_per_byte", touch_byte, 1e-9, "one-shot calls: ns per byte of fresh memory"),
+    AUTOCONV_KEY("thread_efficiency", thread_efficiency, 1.0, "speed-up per added thread (1 = linear)"),
+    AUTOCONV_KEY("parallel_overhead_us", parallel_overhead, 1e-6, "us to open a parallel region"),
 };
+#undef AUTOCONV_KEY
 
-double& member(Profile& p, const Key& k) { return k.scalar ? p.*k.scalar : (p.*k.pair)[k.index]; }
+double& member(Profile& p, const Key& k) { return k.get(p); }
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
@@ -53,15 +63,24 @@ Profile builtin_profile() {
   Profile p;
   // Measured by autoconv-calibrate on the reference machine (Xeon AVX-512, 2 cores,
   // GCC 12.2, FFTW 3.3.10), median of several runs; see docs/cost-model.md.
-  p.direct_tap[0] = 0.0135e-9;
-  p.direct_tap[1] = 0.0275e-9;
-  p.direct_output[0] = 0.325e-9;
-  p.direct_output[1] = 0.75e-9;
-  p.fft_unit[0] = 0.19e-9;
-  p.fft_unit[1] = 0.30e-9;
-  p.fft_call = 20e-6;
-  p.touch_byte = 0.14e-9;
-  p.thread_efficiency = 0.87;
+  p.direct_tap[0] = 0.01352e-9;
+  p.direct_tap[1] = 0.02855e-9;
+  p.direct_output[0] = 0.3395e-9;
+  p.direct_output[1] = 0.6506e-9;
+  p.fft_unit[0] = 0.2064e-9;
+  p.fft_unit[1] = 0.286e-9;
+  p.direct_scale[0] = 0.9854;
+  p.direct_scale[1] = 2.171;
+  p.direct_scale[2] = 7.607;
+  p.fft_scale[0] = 0.7676;
+  p.fft_scale[1] = 0.9414;
+  p.fft_scale[2] = 1.094;
+  p.blocks_scale[0] = 1.192;
+  p.blocks_scale[1] = 1.553;
+  p.blocks_scale[2] = 2.168;
+  p.fft_call = 10.93e-6;
+  p.touch_byte = 0.1445e-9;
+  p.thread_efficiency = 0.8752;
   p.parallel_overhead = 10e-6;
   p.source = "built-in";
   return p;
@@ -88,9 +107,9 @@ Profile parse_profile(const std::string& text, const std::string& source) {
     char* end = nullptr;
     const double v = std::strtod(value.c_str(), &end);
     if (value.empty() || *end != '\0' || !std::isfinite(v) || v <= 0 ||
-        (k->scalar == &Profile::thread_efficiency && v > 1))
+        (std::string(k->name) == "thread_efficiency" && v > 1))
       throw error(where + ": " + key + " = '" + value + "' is not a positive number" +
-                  (k->scalar == &Profile::thread_efficiency ? " in (0, 1]" : ""));
+                  (std::string(k->name) == "thread_efficiency" ? " in (0, 1]" : ""));
     member(p, *k) = v * k->unit;
   }
   return p;

@@ -20,6 +20,13 @@ struct Profile {
   /// Fixed seconds of a one-shot FFT or OverlapAdd call: the cached plans' lookup, the
   /// engine and its buffers, whatever the problem's size.
   double fft_call = 0;
+  /// Per number of axes the kernel spans (1, 2, 3 or more): what the per-rank probes
+  /// measured over what the constants above predict — strided gathers, bigger halos and
+  /// FFTW's multi-dimensional passes cost more per point than the 1-D counts say.
+  /// Direct; one FFT of the whole problem; overlap-save blocks (several units).
+  double direct_scale[3] = {1, 1, 1};
+  double fft_scale[3] = {1, 1, 1};
+  double blocks_scale[3] = {1, 1, 1};
   /// Seconds per byte of fresh working memory a one-shot call touches (page faults).
   double touch_byte = 0;
   /// Speed-up of each added thread as a fraction of a whole core (1 = linear).

@@ -15,7 +15,8 @@
 //          the same bytes: signal.convolve (auto), fftconvolve, oaconvolve and
 //          ndimage.convolve, with scipy.fft.set_workers(N).
 // Each time is the median of 3-7 calls after a warm-up call (one call when it takes over
-// 1.5 s); our four are called round-robin, one call each per repetition. A peer whose predicted time exceeds --cap seconds (from its operation count and
+// 1.5 s); our four are called round-robin, one call each per repetition, in an order
+// that rotates. A peer whose predicted time exceeds --cap seconds (from its operation count and
 // the rate it reached on the smaller cases of the run) is skipped and marked so.
 // Every peer's result is compared with Auto's (max |diff| / max |result|).
 //
@@ -432,9 +433,12 @@ Result run_case(const Case& c, int threads, double cap, bool scipy, const std::s
     const auto start = Clock::now();
     double slowest = 0;
     for (Method m : ms) slowest = std::max(slowest, r.t[autoconv::to_string(m)]);
-    const int reps = slowest > 1.5 ? 1 : 7;
+    const int reps = slowest > 1.5 ? 1 : 8;
+    // The order rotates each repetition, so every method follows every other one
+    // equally often (what ran before changes what is left in the caches).
     for (int rep = 0; rep < reps && (rep < 3 || secs(start) < 4.0); ++rep)
-      for (Method m : ms) {
+      for (std::size_t j = 0; j < ms.size(); ++j) {
+        const Method m = ms[(j + static_cast<std::size_t>(rep)) % ms.size()];
         const auto t0 = Clock::now();
         call(m);
         ts[autoconv::to_string(m)].push_back(secs(t0));

@@ -30,8 +30,10 @@ int main() {
                                     autoconv::as_view(box), autoconv::Border{autoconv::Boundary::Constant, 0.0});
   Eigen::Tensor<double, 3> again(3, 3, 3);
   for (int rep = 0; rep < 2; ++rep) autoconv::execute(plan, volume, again);
+  // A reused plan may run another method than a one-shot call (Method::Auto counts a
+  // one-shot call's setup): equal within rounding, values ~13.
   const Eigen::Tensor<double, 0> diff = (again - out).abs().maximum();
-  if (diff() != 0.0) {
+  if (diff() > 1e-12) {
     std::printf("meson consumer: plan and one-shot differ by %g\n", diff());
     bad = 1;
   }
