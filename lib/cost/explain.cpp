@@ -68,6 +68,7 @@ double count_nonfinite(const View<const T>& v) {
 template <class T>
 bool few_terms_possible(const Shape& ks, const std::vector<T>& k, int terms) {
   using R = real_t<T>;
+  using W = std::conditional_t<is_complex_v<T>, std::complex<double>, double>;  // work type
   int d = 0;
   for (int a = 0; a < ks.rank(); ++a) d += ks[a] > 1 ? 1 : 0;
   const double n = static_cast<double>(k.size());
@@ -76,7 +77,7 @@ bool few_terms_possible(const Shape& ks, const std::vector<T>& k, int terms) {
   if (!std::isfinite(norm2)) return false;
   if (norm2 == 0) return true;
   const double tol = 1e3 * 8.0 * d * std::max(1.0, std::log2(n)) * std::numeric_limits<R>::epsilon() * std::sqrt(norm2);
-  std::vector<std::complex<double>> res(k.size());
+  std::vector<W> res(k.size()), row;
   for (int s = 0; s < ks.rank(); ++s) {
     if (ks[s] <= 1) continue;
     // Unfolding along axis s: row i = index on axis s, column = the other indices.
@@ -85,25 +86,25 @@ bool few_terms_possible(const Shape& ks, const std::vector<T>& k, int terms) {
     for (int a = s + 1; a < ks.rank(); ++a) inner *= static_cast<std::size_t>(ks[a]);
     for (std::size_t t = 0; t < k.size(); ++t) {
       const std::size_t i = (t / inner) % rows, c = (t / (inner * rows)) * inner + t % inner;
-      res[i * cols + c] = std::complex<double>(k[t]);
+      res[i * cols + c] = W(k[t]);
     }
     for (int step = 0; step < terms; ++step) {
       std::size_t best = 0;
-      for (std::size_t t = 1; t < res.size(); ++t)
-        if (std::abs(res[t]) > std::abs(res[best])) best = t;
-      const std::complex<double> piv = res[best];
-      if (std::abs(piv) == 0) break;
+      double big = 0;
+      for (std::size_t t = 0; t < res.size(); ++t)
+        if (const double m = std::norm(res[t]); m > big) big = m, best = t;
+      if (big == 0) break;
+      const W piv = res[best];
       const std::size_t pi = best / cols, pc = best % cols;
-      std::vector<std::complex<double>> row(res.begin() + static_cast<long>(pi * cols),
-                                            res.begin() + static_cast<long>((pi + 1) * cols));
+      row.assign(res.begin() + static_cast<long>(pi * cols), res.begin() + static_cast<long>((pi + 1) * cols));
       for (std::size_t i = 0; i < rows; ++i) {
-        const std::complex<double> f = res[i * cols + pc] / piv;
-        if (f != 0.0)
+        const W f = res[i * cols + pc] / piv;
+        if (f != W(0))
           for (std::size_t c = 0; c < cols; ++c) res[i * cols + c] -= f * row[c];
       }
     }
     double left = 0;
-    for (const auto& v : res) left += std::norm(v);
+    for (const W& v : res) left += std::norm(v);
     if (std::sqrt(left) <= tol) return true;
   }
   return false;
