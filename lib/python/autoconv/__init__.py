@@ -337,6 +337,10 @@ class Plan:
 def explain(in1, in2, mode='full', boundary=None, cval=0.0, origin=0, *, threads=None, axes=None):
     """What method='auto' runs for these arguments, and why: the cost model's decision.
 
+    It describes the module's functions, which make a plan per call (FFTW_ESTIMATE, the
+    plan's setup counted); a ``Plan`` made for reuse counts execution alone and may
+    choose differently.
+
     Arguments as Plan's: mode 'full'/'same'/'valid' (with an optional convolve2d-style
     `boundary` and `cval`), or an ndimage mode name (with `cval` and `origin`). The
     arrays' values count (separable kernels, non-finite samples). Returns a Decision:

@@ -266,7 +266,8 @@ PYBIND11_MODULE(_core, m) {
       [](const py::array& x, const py::array& k, const std::optional<std::string>& mode,
          const std::optional<std::string>& boundary, double cval, const std::vector<index_t>& origin, int threads,
          const std::vector<int>& axes) {
-        return explain_call(x, k, Request(mode, boundary, cval, origin, "auto", threads, axes, "auto"));
+        // The module's functions make one-shot plans (Planning::Estimate): explain the same.
+        return explain_call(x, k, Request(mode, boundary, cval, origin, "auto", threads, axes, "estimate"));
       },
       py::arg("x"), py::arg("kernel"), py::arg("mode"), py::arg("boundary"), py::arg("cval"), py::arg("origin"),
       py::arg("threads"), py::arg("axes"));
