@@ -540,6 +540,8 @@ TEST_CASE_TEMPLATE("large problems: tiles, axis-0 chunks and 2 threads agree wit
   };
   const P problems[] = {
       {Shape{30, 200, 210}, {gauss1<T>(3, 1.0), gauss1<T>(5, 1.0), gauss1<T>(7, 2.0)}},
+      // Planes passed 2 at a time (double) or 4 (float) into the ring, 23 planes: a last group of 2.
+      {Shape{23, 100, 300}, {gauss1<T>(5, 1.0), gauss1<T>(7, 1.5), gauss1<T>(2, 2.0)}},
       {Shape{700, 530}, {gauss1<T>(9, 2.0), gauss1<T>(7, 1.5)}},
       {Shape{64, 3000}, {random_vec<T>(4, rng), random_vec<T>(6, rng)}},
       {Shape{70, 700}, {random_vec<T>(5, rng), random_vec<T>(53, rng)}},

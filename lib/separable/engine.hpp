@@ -89,9 +89,10 @@ class SeparableEngine {
   /// and written while it is in cache), tiles in parallel.
   void run_tiled(const View<const T>& in, const View<T>& out, int threads) const;
   /// As run_tiled when axis 0 has a pass: tiles over the other axes, each streamed
-  /// along axis 0 plane by plane (pad a plane, run the other axes' passes on it, keep
-  /// the result in a window of planes, run the axis-0 pass on batches of the window),
-  /// so every input sample is padded once per tile and no halo is recomputed on axis 0.
+  /// along axis 0 a group of planes at a time (pad the group's planes, run the other axes'
+  /// passes on it into a ring of result planes, then the axis-0 pass on the output
+  /// planes whose inputs are all in the ring), so every input sample is padded once per
+  /// tile, no halo is recomputed on axis 0 and no plane is copied.
   void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
   void add(const T* acc, const View<T>& out, int threads) const;
 
@@ -106,7 +107,9 @@ class SeparableEngine {
   std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
   Pool<Work> pool_;
   bool tiled_ = false, stream_ = false, stream_out_ = false;
-  index_t batch_ = 1;      // run_stream: output planes per axis-0 pass
+  index_t group_ = 1;      // run_stream: planes padded and passed together
+  index_t ring_ = 1;       // run_stream: planes of a term's ring, a multiple of group_
+  index_t sub_ = 1;        // run_stream: planes padded and passed at once (4, 2 or 1)
   std::size_t p0_ = 0;     // run_stream: index of the axis-0 pass in passes_
   Shape tile_;                   // output extents of a full tile
   std::size_t tile_x_size_ = 0, tile_mid_size_ = 0;
