@@ -31,19 +31,6 @@ struct PlanImpl {
 
 namespace {
 
-fft::Effort effort_of(Planning p, const char* api) {
-  switch (p) {
-    case Planning::Auto:  // a Plan is made to be reused; one-shot calls pass Estimate
-    case Planning::Measure:
-      return fft::Effort::Measure;
-    case Planning::Estimate:
-      return fft::Effort::Estimate;
-    case Planning::Patient:
-      return fft::Effort::Patient;
-  }
-  throw error(std::string(api) + ": unknown Planning value " + std::to_string(static_cast<int>(p)));
-}
-
 template <class T>
 std::shared_ptr<const PlanImpl<T>> build(Problem pb, const View<const T>& kernel, const Options& opt) {
   const char* api = pb.api_name();

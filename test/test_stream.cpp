@@ -167,6 +167,34 @@ TEST_CASE("stream: the cost model takes FFT blocks for long kernels, direct sums
   CHECK(b.block_length() >= 2 * 10001);
 }
 
+TEST_CASE("stream: with more threads than channels, blocks run several at once, with the same numbers") {
+  std::mt19937_64 rng(64);
+  const index_t M = 10001, N = 500000;
+  const auto k = random_array<double>(Shape{M}, rng);
+  const auto x = random_array<double>(Shape{1, N}, rng);
+  autoconv::Options one, two;
+  one.threads = 1;
+  two.threads = 2;
+  Stream<double> s1(k.view(), Mode::Same, one), s2(k.view(), Mode::Same, two);
+  REQUIRE(s2.method() == Method::OverlapAdd);
+  const index_t B = s2.block_length() - M + 1;
+  CHECK(s1.latency() == B);
+  CHECK(s2.latency() == 2 * B);  // two blocks of the one channel at a time
+  CHECK(s2.max_output_size(7) == 7 + M - 1 + 2 * B);
+  // Outputs come two blocks at a time ('same' feeds (M - 1) / 2 zeros first), and every
+  // number equals the one-thread stream's.
+  CHECK(s1.output_size(B + (M - 1) / 2) == B);
+  CHECK(s2.output_size(B + (M - 1) / 2) == 0);
+  CHECK(s2.output_size(2 * B + (M - 1) / 2 - 1) == 0);
+  CHECK(s2.output_size(2 * B + (M - 1) / 2) == 2 * B);
+  const auto a = run_stream(s1, x, rng), b = run_stream(s2, x, rng);
+  REQUIRE(a.v.size() == b.v.size());
+  CHECK(std::memcmp(a.v.data(), b.v.data(), a.v.size() * sizeof(double)) == 0);
+  // Eight channels on two threads: channels run in parallel, blocks one at a time.
+  const Stream<double> s8(k.view(), Mode::Same, two, 8);
+  CHECK(s8.latency() == B);
+}
+
 TEST_CASE("stream: direct sums return every final sample at once; Reflect waits for its left extension") {
   std::vector<double> k(5, 1.0), x(1, 1.0), out(8, 0.0);
   const View<const double> kv(k.data(), Shape{5});

@@ -36,8 +36,10 @@ struct StreamImpl;
 /// Short kernels are summed directly as samples arrive (every output whose window has
 /// arrived is returned at once); long kernels run FFT overlap-save blocks, whose length
 /// the cost model picks (block_length()): outputs then come a block at a time
-/// (latency()). Channels run in parallel under Options::threads; one channel runs on one
-/// thread (see BENCHMARKS.md, "Streaming", for why blocks are not spread over threads).
+/// (latency()). Channels run in parallel under Options::threads; with more threads than
+/// channels, each channel's blocks run several at once, one per thread (threads /
+/// channels of them, at most 8, when a block is worth a thread and the memory limit
+/// allows), and latency() grows to that many blocks. The numbers do not depend on it.
 /// A Stream is not thread-safe (push changes it); it is movable, not copyable.
 template <class T>
 class Stream {
@@ -71,8 +73,8 @@ class Stream {
   /// returns block_length() - kernel_size() + 1 outputs.
   index_t block_length() const;
   /// Samples per channel that may wait in the stream beyond what the kernel needs:
-  /// 0 for Method::Direct, the outputs of one block (block_length() - kernel_size() + 1)
-  /// for overlap-save.
+  /// 0 for Method::Direct; for overlap-save, the outputs of the blocks run at once
+  /// (block_length() - kernel_size() + 1 per block; see the class comment).
   index_t latency() const;
   /// Samples per channel pushed since construction or reset().
   index_t samples_in() const;

@@ -672,7 +672,7 @@ bool FftEngine<T>::run_unit_shared(index_t unit, const View<const T>& in, const 
     multiply(buf, static_cast<std::size_t>(c * cm), static_cast<std::size_t>(std::min(ns, (c + 1) * cm)));
   });
   run_steps(shared_->backward, buf, nt);
-  const bool stream = out_bytes_ >= stream_bytes;
+  const bool stream = streamed_output_ || out_bytes_ >= stream_bytes;
   const index_t no = out_rows(g), ce = chunk(no);
   for_each_slice((no + ce - 1) / ce, nt, [&](index_t c, int) {
     extract(g, out, buf, c * ce, std::min(no, (c + 1) * ce), stream);
@@ -689,7 +689,7 @@ bool FftEngine<T>::run_unit(index_t unit, const View<const T>& in, const View<T>
   tr_->forward(buf);
   multiply(buf, 0, tr_->spectrum_size());
   tr_->backward(buf);
-  const bool stream = out_bytes_ >= stream_bytes;
+  const bool stream = streamed_output_ || out_bytes_ >= stream_bytes;
   extract(g, out, buf, 0, out_rows(g), stream);
   if (stream) stream_fence();
   return false;
@@ -885,6 +885,19 @@ void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& o
       i[u] = 0;
     }
   }
+}
+
+fft::Effort effort_of(Planning p, const char* api) {
+  switch (p) {
+    case Planning::Auto:  // a Plan is made to be reused; one-shot calls pass Estimate
+    case Planning::Measure:
+      return fft::Effort::Measure;
+    case Planning::Estimate:
+      return fft::Effort::Estimate;
+    case Planning::Patient:
+      return fft::Effort::Patient;
+  }
+  throw error(std::string(api) + ": unknown Planning value " + std::to_string(static_cast<int>(p)));
 }
 
 template class FftEngine<float>;

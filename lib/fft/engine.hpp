@@ -67,6 +67,10 @@ class FftEngine {
   /// samples, `prefer_direct(count)` decides whether the whole call runs directly
   /// instead of the FFT redo and local recomputation. Set before the engine is shared.
   void set_nonfinite_policy(std::function<bool(double)> prefer_direct) { prefer_direct_ = std::move(prefer_direct); }
+  /// Write every output with non-temporal stores, not only outputs of 4 MiB or more: a
+  /// Stream's blocks, whose outputs the next block's transforms would evict from the
+  /// cache anyway. Set before the engine is shared.
+  void set_streamed_output(bool on) { streamed_output_ = on; }
 
  private:
   struct Work;
@@ -119,7 +123,12 @@ class FftEngine {
   std::unique_ptr<Shared> shared_;  // real data, rank >= 2, fewer units than workers
   Pool<Work> pool_;  // transform buffers
   std::function<bool(double)> prefer_direct_;
+  bool streamed_output_ = false;
 };
+
+/// The FFTW planner effort of a Planning value (Auto: Measure, for reused plans);
+/// throws autoconv::error naming `api` on a value out of range.
+fft::Effort effort_of(Planning p, const char* api);
 
 extern template class FftEngine<float>;
 extern template class FftEngine<double>;
