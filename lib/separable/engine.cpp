@@ -122,18 +122,21 @@ inline __attribute__((always_inline)) void hspan(const R* q0, const R* q1, const
 }
 
 // Off the last axis, input rows t in [t0, t1) of a block of 4 output rows (2 vectors
-// each): row(t) points at input row t of the block, output row r takes tap t - r.
-template <int Mask, class R, class Row>
+// each, or 1 without Two): row(t) points at input row t of the block, output row r
+// takes tap t - r.
+template <int Mask, bool Two, class R, class Row>
 inline __attribute__((always_inline)) void vspan(const Row& row, const R* k, index_t t0, index_t t1, vec_t<R>& a00,
                                                  vec_t<R>& a01, vec_t<R>& a10, vec_t<R>& a11, vec_t<R>& a20,
                                                  vec_t<R>& a21, vec_t<R>& a30, vec_t<R>& a31) {
   for (index_t t = t0; t < t1; ++t) {
     const R* q = row(t);
-    const vec_t<R> x0 = load(q), x1 = load(q + lanes_v<R>);
+    const vec_t<R> x0 = load(q);
+    vec_t<R> x1{};
+    if constexpr (Two) x1 = load(q + lanes_v<R>);
     auto feed = [&](vec_t<R>& a, vec_t<R>& b, index_t m) {
       const vec_t<R> w = broadcast(k[m]);
       a += w * x0;
-      b += w * x1;
+      if constexpr (Two) b += w * x1;
     };
     if constexpr ((Mask & 1) != 0) feed(a00, a01, t);
     if constexpr ((Mask & 2) != 0) feed(a10, a11, t - 1);
@@ -290,28 +293,45 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   };
   // Off the last axis: output rows i..i+3 of a column (input offset off), dst = row i,
   // ostep between output rows.
-  auto vrows4 = [&](index_t i, index_t off, R* dst, index_t ostep, index_t j0, index_t j1) {
-    index_t j = j0;
-    for (; j + 2 * W <= j1; j += 2 * W) {
-      // Named accumulators (an array, or a lambda taking them, spills them to the stack).
-      V a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
-      const auto row = [&](index_t t) { return slice(i + t) + off + j; };
-      for (int s = 0; s < nseg; ++s) {
-        const Segment& g = seg[static_cast<std::size_t>(s)];
-#define AUTOCONV_VSPAN(m) vspan<m, R>(row, k, g.t0, g.t1, a00, a01, a10, a11, a20, a21, a30, a31)
-        AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_VSPAN)
+  // Off the last axis: output rows i..i+3 (input offset off), vectors at j (2, or 1
+  // without Two); dst = row i, ostep between output rows.
+  auto vblock = [&](auto two, index_t i, index_t off, R* dst, index_t ostep, index_t j) {
+    constexpr bool Two = decltype(two)::value;
+    // Named accumulators (an array, or a lambda taking them, spills them to the stack).
+    V a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
+    const auto row = [&](index_t t) { return slice(i + t) + off + j; };
+    for (int s = 0; s < nseg; ++s) {
+      const Segment& g = seg[static_cast<std::size_t>(s)];
+#define AUTOCONV_VSPAN(m) vspan<m, Two, R>(row, k, g.t0, g.t1, a00, a01, a10, a11, a20, a21, a30, a31)
+      AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_VSPAN)
 #undef AUTOCONV_VSPAN
-      }
-      put(dst, j, a00);
+    }
+    put(dst, j, a00);
+    put(dst + ostep, j, a10);
+    put(dst + 2 * ostep, j, a20);
+    put(dst + 3 * ostep, j, a30);
+    if constexpr (Two) {
       put(dst, j + W, a01);
-      put(dst + ostep, j, a10);
       put(dst + ostep, j + W, a11);
-      put(dst + 2 * ostep, j, a20);
       put(dst + 2 * ostep, j + W, a21);
-      put(dst + 3 * ostep, j, a30);
       put(dst + 3 * ostep, j + W, a31);
     }
-    for (int r = 0; r < 4; ++r) scalar(slice, i + r, off, dst + r * ostep, j, j1);  // the chunk's tail
+  };
+  // Outputs [j0, j1) of rows i..i+3. A tail shorter than a vector is one vector ending
+  // at j1 when the outputs are not accumulated (the overlap is written twice, with the
+  // same numbers), else one output at a time.
+  auto vrows4 = [&](index_t i, index_t off, R* dst, index_t ostep, index_t j0, index_t j1) {
+    index_t j = j0;
+    for (; j + 2 * W <= j1; j += 2 * W) vblock(std::true_type{}, i, off, dst, ostep, j);
+    if (j + W <= j1) {
+      vblock(std::false_type{}, i, off, dst, ostep, j);
+      j += W;
+    }
+    if (j < j1 && !accumulate && j1 - j0 >= W) {
+      vblock(std::false_type{}, i, off, dst, ostep, j1 - W);
+      j = j1;
+    }
+    for (int r = 0; r < 4; ++r) scalar(slice, i + r, off, dst + r * ostep, j, j1);
   };
   // Off the last axis, one output row i: 4 vectors at a time.
   auto vrow = [&](index_t i, index_t off, R* dst, index_t j0, index_t j1) {
@@ -330,6 +350,16 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       put(dst, j + W, a1);
       put(dst, j + 2 * W, a2);
       put(dst, j + 3 * W, a3);
+    }
+    auto one = [&](index_t jv) {
+      V a{};
+      for (index_t m = 0; m < M; ++m) a += broadcast(k[m]) * load(slice(i + m) + off + jv);
+      put(dst, jv, a);
+    };
+    for (; j + W <= j1; j += W) one(j);
+    if (j < j1 && !accumulate && j1 - j0 >= W) {  // as vrows4's tail
+      one(j1 - W);
+      j = j1;
     }
     scalar(slice, i, off, dst, j, j1);
   };
@@ -369,13 +399,15 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         // The first chunk ends at the 64-byte boundary of the aligned stores, if any.
         const index_t fit = (index_t(32) << 10) / static_cast<index_t>(sizeof(R)) / (along + M - 1);
         const index_t width = std::max<index_t>(2 * W, fit / (2 * W) * (2 * W));
+        // A head [0, h) is one plain vector [0, W) where vrows4 may overlap.
         const index_t h = ostep % W == 0 ? head(out.data() + ob) : 0;
-        for (index_t j0 = 0; j0 < n; j0 = j0 == 0 && h > 0 ? h : j0 + width) {
-          const index_t j1 = std::min(n, j0 == 0 && h > 0 ? h : j0 + width);
+        auto chunk = [&](index_t j0, index_t j1) {
           index_t i = 0;
           for (; i + 4 <= along; i += 4) vrows4(i, ib, out.data() + ob + i * ostep, ostep, j0, j1);
           for (; i < along; ++i) vrow(i, ib, out.data() + ob + i * ostep, j0, j1);
-        }
+        };
+        if (h > 0) chunk(0, !accumulate && n >= W ? W : h);
+        for (index_t j0 = h; j0 < n; j0 += width) chunk(j0, std::min(n, j0 + width));
       }
     }
     if (stream) stream_fence();
