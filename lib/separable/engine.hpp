@@ -85,6 +85,9 @@ class SeparableEngine {
     Shape shape;
   };
   void pad(const View<const T>& in, T* x, const Box& box, int threads) const;
+  /// The input rows pad(in, ., box) reads in order (start, bytes), for software
+  /// prefetch; returns their count (at most the box's rows).
+  std::size_t input_rows(const View<const T>& in, const Box& box, std::pair<const char*, std::size_t>* rows) const;
   /// Real data, every pass Direct: the chain runs tile by tile (each tile padded, passed
   /// and written while it is in cache), tiles in parallel.
   void run_tiled(const View<const T>& in, const View<T>& out, int threads) const;
