@@ -228,7 +228,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   };
   std::array<Segment, 7> seg{};
   const int nseg = block_segments(M, horizontal ? W : 1, seg);
-  auto put = [&](R* dst, index_t j, V v) {
+  auto put = [&](R* dst, index_t j, V v) __attribute__((always_inline)) {
     if (osl == 1) {
       if (accumulate) v += load(dst + j);
       store(dst + j, v, stream);
