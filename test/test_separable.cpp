@@ -544,6 +544,9 @@ TEST_CASE_TEMPLATE("large problems: tiles, axis-0 chunks and 2 threads agree wit
       {Shape{23, 100, 300}, {gauss1<T>(5, 1.0), gauss1<T>(7, 1.5), gauss1<T>(2, 2.0)}},
       {Shape{700, 530}, {gauss1<T>(9, 2.0), gauss1<T>(7, 1.5)}},
       {Shape{64, 3000}, {random_vec<T>(4, rng), random_vec<T>(6, rng)}},
+      // Last-axis kernels of 2-3 vectors (double: 19; float: 37) and 3 or more (53 below).
+      {Shape{40, 300}, {random_vec<T>(3, rng), random_vec<T>(19, rng)}},
+      {Shape{40, 400}, {random_vec<T>(5, rng), random_vec<T>(37, rng)}},
       {Shape{70, 700}, {random_vec<T>(5, rng), random_vec<T>(53, rng)}},
       {Shape{720, 780}, {gauss1<T>(7, 1.5), gauss1<T>(11, 2.0)}, false},  // double: >= 4 MiB, non-temporal stores
   };

@@ -266,12 +266,33 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     if constexpr (Two) scalar(slice, 0, off1, d1, 0, j);
     for (; j + 4 * W <= n; j += 4 * W) {
       V a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
-      for (int s = 0; s < nseg; ++s) {
-        const Segment& g = seg[static_cast<std::size_t>(s)];
-#define AUTOCONV_HSPAN(m) hspan<m, Two>(q0 + j, q1 + j, k, g.t0, g.t1, a0, a1, a2, a3, b0, b1, b2, b3)
-        AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_HSPAN)
-#undef AUTOCONV_HSPAN
+      // The segments, straight for kernels of 2 vectors or more (a switch each cost ~10%).
+#define AUTOCONV_HSPAN(m, t0, t1) hspan<m, Two>(q0 + j, q1 + j, k, t0, t1, a0, a1, a2, a3, b0, b1, b2, b3)
+      if (M >= 3 * W) {
+        AUTOCONV_HSPAN(1, 0, W);
+        AUTOCONV_HSPAN(3, W, 2 * W);
+        AUTOCONV_HSPAN(7, 2 * W, 3 * W);
+        AUTOCONV_HSPAN(15, 3 * W, M);
+        AUTOCONV_HSPAN(14, M, M + W);
+        AUTOCONV_HSPAN(12, M + W, M + 2 * W);
+        AUTOCONV_HSPAN(8, M + 2 * W, M + 3 * W);
+      } else if (M >= 2 * W) {
+        AUTOCONV_HSPAN(1, 0, W);
+        AUTOCONV_HSPAN(3, W, 2 * W);
+        AUTOCONV_HSPAN(7, 2 * W, M);
+        AUTOCONV_HSPAN(6, M, 3 * W);
+        AUTOCONV_HSPAN(14, 3 * W, M + W);
+        AUTOCONV_HSPAN(12, M + W, M + 2 * W);
+        AUTOCONV_HSPAN(8, M + 2 * W, M + 3 * W);
+      } else {
+        for (int s = 0; s < nseg; ++s) {
+          const Segment& g = seg[static_cast<std::size_t>(s)];
+#define AUTOCONV_HSPAN_SEG(m) AUTOCONV_HSPAN(m, g.t0, g.t1)
+          AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_HSPAN_SEG)
+#undef AUTOCONV_HSPAN_SEG
+        }
       }
+#undef AUTOCONV_HSPAN
       put(d0, j, a0);
       put(d0, j + W, a1);
       put(d0, j + 2 * W, a2);
@@ -306,11 +327,23 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     // Named accumulators (an array, or a lambda taking them, spills them to the stack).
     V a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
     const auto row = [&](index_t t) { return slice(i + t) + off + j; };
-    for (int s = 0; s < nseg; ++s) {
-      const Segment& g = seg[static_cast<std::size_t>(s)];
-#define AUTOCONV_VSPAN(m) vspan<m, Two, R>(row, k, g.t0, g.t1, a00, a01, a10, a11, a20, a21, a30, a31)
-      AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_VSPAN)
+    if (M >= 3) {  // the usual segments, straight (6 of the 7 are one row: a switch each cost ~30%)
+#define AUTOCONV_VSPAN(m, t0, t1) vspan<m, Two, R>(row, k, t0, t1, a00, a01, a10, a11, a20, a21, a30, a31)
+      AUTOCONV_VSPAN(1, 0, 1);
+      AUTOCONV_VSPAN(3, 1, 2);
+      AUTOCONV_VSPAN(7, 2, 3);
+      AUTOCONV_VSPAN(15, 3, M);
+      AUTOCONV_VSPAN(14, M, M + 1);
+      AUTOCONV_VSPAN(12, M + 1, M + 2);
+      AUTOCONV_VSPAN(8, M + 2, M + 3);
 #undef AUTOCONV_VSPAN
+    } else {
+      for (int s = 0; s < nseg; ++s) {
+        const Segment& g = seg[static_cast<std::size_t>(s)];
+#define AUTOCONV_VSPAN(m) vspan<m, Two, R>(row, k, g.t0, g.t1, a00, a01, a10, a11, a20, a21, a30, a31)
+        AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_VSPAN)
+#undef AUTOCONV_VSPAN
+      }
     }
     put(dst, j, a00);
     put(dst + ostep, j, a10);
@@ -618,8 +651,13 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     const std::size_t budget = (std::size_t(1792) << 10) / sizeof(T);
     const std::size_t rings = static_cast<std::size_t>(terms_);  // one ring per term
     const std::size_t scratch = terms_ > 1 ? 3 : 2;              // padded planes, intermediates
+    // Ring slots are a plane plus 9 cache lines apart, so that the M0 rows the axis-0
+    // pass reads at one offset do not all fall in the same L1 sets (planes of 2^k bytes
+    // would: measured 10-15% on 256^3/19^3 and 4096^2/31^2); none when the pad writes
+    // several planes straight into the ring (no other pass).
+    skew_ = passes_.size() > 1 ? 9 * 64 / static_cast<index_t>(sizeof(T)) : 0;
     auto need = [&](index_t sub) {
-      return plane(false) * static_cast<std::size_t>(ring_) * rings +
+      return (plane(false) + static_cast<std::size_t>(skew_)) * static_cast<std::size_t>(ring_) * rings +
              plane(true) * static_cast<std::size_t>(sub) * scratch;
     };
     // Halve, in this order of preference: the largest of the other axes whose halved
@@ -640,7 +678,7 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     }
     sub_ = need(4) <= budget ? 4 : need(2) <= budget ? 2 : 1;
     tile_x_size_ = plane(true) * static_cast<std::size_t>(sub_);
-    tile_mid_size_ = plane(false) * static_cast<std::size_t>(ring_) * rings;
+    tile_mid_size_ = (plane(false) + static_cast<std::size_t>(skew_)) * static_cast<std::size_t>(ring_) * rings;
   }
   // Outputs of 4 MiB or more are written with non-temporal stores, as the direct engine does.
   stream_out_ = volume(pb.output) * sizeof(T) >= (std::size_t(4) << 20);
@@ -817,6 +855,17 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
       // Each term has a ring of ring_ result planes (plane g in slot g % ring_); planes
       // passed together start at a multiple of sub_, which divides ring_: contiguous.
       const std::size_t win = tile_mid_size_ / static_cast<std::size_t>(terms_);
+      const std::size_t pitch = plane + static_cast<std::size_t>(skew_);  // between ring slots
+      auto ring_strides = [&](const Shape& cs) {  // C order within a plane, pitch between planes
+        Shape st(cs);
+        index_t v = 1;
+        for (int a = D - 1; a >= 1; --a) {
+          st[a] = v;
+          v *= cs[a];
+        }
+        st[0] = static_cast<index_t>(pitch);
+        return st;
+      };
       index_t done = 0;  // output planes written, from z0
       for (index_t g0 = 0; g0 < planes_in; g0 += group_) {
         const index_t gn = std::min(group_, planes_in - g0);
@@ -828,7 +877,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
           const index_t sn = std::min(sub_, g0 + gn - s0);
           box.origin[0] = z0 + s0;
           box.shape[0] = sn;
-          const std::size_t slot = static_cast<std::size_t>(s0 % ring_) * plane;
+          const std::size_t slot = static_cast<std::size_t>(s0 % ring_) * pitch;
           pad(in, P > 1 ? w.x.data() : w.b.data() + slot, box, 1);
           // The next planes' input rows are prefetched during these planes' passes.
           pf = Prefetcher{};
@@ -855,7 +904,8 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
               cs[q.axis] = ext[q.axis];
               q.output = cs;
               const bool last = ++k == P - 1;
-              const View<T> d(last ? ring : k % 2 == 1 ? w.a.data() : terms_ == 1 ? w.x.data() : w.acc.data(), cs);
+              const View<T> d = last ? View<T>(ring, cs, ring_strides(cs))
+                                     : View<T>(k % 2 == 1 ? w.a.data() : terms_ == 1 ? w.x.data() : w.acc.data(), cs);
               direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, d, false, false, 1, pf);
               cur = d.data();
             }
@@ -874,7 +924,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         for (int j = 0; j < terms_; ++j) {
           const T* ring = w.b.data() + static_cast<std::size_t>(j) * win;
           for (index_t i = 0; i < q.input[0]; ++i)
-            w.planes[static_cast<std::size_t>(i)] = ring + static_cast<std::size_t>((done + i) % ring_) * plane;
+            w.planes[static_cast<std::size_t>(i)] = ring + static_cast<std::size_t>((done + i) % ring_) * pitch;
           direct_pass_slices<T>(q, stages_[static_cast<std::size_t>(j) * P + p0_].taps.data(), Ring<T>{w.planes.data()},
                                 dst, j > 0, stream_out_ && terms_ == 1, 1, pf);
         }

@@ -113,6 +113,7 @@ class SeparableEngine {
   index_t group_ = 1;      // run_stream: planes padded and passed together
   index_t ring_ = 1;       // run_stream: planes of a term's ring, a multiple of group_
   index_t sub_ = 1;        // run_stream: planes padded and passed at once (4, 2 or 1)
+  index_t skew_ = 0;       // run_stream: elements between ring slots beyond a plane
   std::size_t p0_ = 0;     // run_stream: index of the axis-0 pass in passes_
   Shape tile_;                   // output extents of a full tile
   std::size_t tile_x_size_ = 0, tile_mid_size_ = 0;
