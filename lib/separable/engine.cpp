@@ -239,8 +239,8 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       }
     }
   };
-  // Outputs [j0, j1) of one row one at a time (row heads and tails); rs = the input step
-  // of one tap off the last axis.
+  // Outputs [j0, j1) of one output row one at a time (row heads and tails): input slice
+  // i, offset off; along the last axis the taps step along the row, off it over slices.
   auto scalar = [&](const Slice& s, index_t i, index_t off, R* dst, index_t j0, index_t j1) {
     for (index_t j = j0; j < j1; ++j) {
       R acc = 0;
@@ -318,8 +318,6 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     scalar(slice, 0, off0, d0, j, n);
     if constexpr (Two) scalar(slice, 0, off1, d1, j, n);
   };
-  // Off the last axis: output rows i..i+3 of a column (input offset off), dst = row i,
-  // ostep between output rows.
   // Off the last axis: output rows i..i+3 (input offset off), vectors at j (2, or 1
   // without Two); dst = row i, ostep between output rows.
   auto vblock = [&](auto two, index_t i, index_t off, R* dst, index_t ostep, index_t j) {
@@ -849,7 +847,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
       Work& w = lease[worker];
       const index_t c = unit % chunks;
-      Box box;  // group_ padded planes of this tile
+      Box box;  // the padded planes of this tile being passed (sub_ at a time)
       Shape ext = pb_.output;
       const index_t out_off = locate_tile(unit / chunks, 1, tile_, pb_.output, count, out, box.origin, ext);
       ext[0] = 1;
