@@ -689,26 +689,42 @@ template <class T>
 SeparableEngine<T>::~SeparableEngine() = default;
 
 template <class T>
+std::array<index_t, 2> SeparableEngine<T>::inner_span(const Box& box) const {
+  const std::size_t last = static_cast<std::size_t>(pb_.rank() - 1);
+  const index_t len = box.shape[pb_.rank() - 1], o_last = box.origin[last];
+  const index_t ilo = std::clamp<index_t>(inner_lo_[last] - o_last, 0, len);
+  return {ilo, std::clamp<index_t>(inner_hi_[last] - o_last, ilo, len)};
+}
+
+template <class T>
+bool SeparableEngine<T>::row_offset(const View<const T>& in, const Box& box, const std::array<index_t, max_rank>& idx,
+                                    index_t& off) const {
+  off = 0;
+  for (int a = 0; a + 1 < pb_.rank(); ++a) {
+    const std::size_t ua = static_cast<std::size_t>(a);
+    const index_t s = src_[ua][static_cast<std::size_t>(box.origin[ua] + idx[ua])];
+    if (s < 0) return false;
+    off += s * in.stride(a);
+  }
+  return true;
+}
+
+template <class T>
 void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int threads) const {
   // x = the padded input over padded positions [box.origin, box.origin + box.shape), C order.
   const int D = pb_.rank();
   const index_t len = box.shape[D - 1], st = in.stride(D - 1), o_last = box.origin[static_cast<std::size_t>(D - 1)];
   // Positions of this box's rows that read the input in order (contiguous when st == 1).
-  const index_t ilo = std::clamp<index_t>(inner_lo_[static_cast<std::size_t>(D - 1)] - o_last, 0, len);
-  const index_t ihi = std::clamp<index_t>(inner_hi_[static_cast<std::size_t>(D - 1)] - o_last, ilo, len);
+  const std::array<index_t, 2> span = inner_span(box);
+  const index_t ilo = span[0], ihi = span[1];
   const T cval = T(static_cast<real_t<T>>(pb_.ext == Ext::Constant ? pb_.cval : 0.0));
   const index_t* tab = src_[static_cast<std::size_t>(D - 1)].data() + o_last;
   for_rows(box.shape, threads, [&](index_t r, const std::array<index_t, max_rank>& idx) {
     T* dst = x + r * len;
     index_t off = 0;
-    for (int a = 0; a + 1 < D; ++a) {
-      const std::size_t ua = static_cast<std::size_t>(a);
-      const index_t s = src_[ua][static_cast<std::size_t>(box.origin[ua] + idx[ua])];
-      if (s < 0) {
-        std::fill(dst, dst + len, cval);
-        return;
-      }
-      off += s * in.stride(a);
+    if (!row_offset(in, box, idx, off)) {
+      std::fill(dst, dst + len, cval);
+      return;
     }
     const T* row = in.data() + off;
     auto edge = [&](index_t i) { dst[i] = tab[i] < 0 ? cval : row[tab[i] * st]; };
@@ -728,21 +744,16 @@ template <class T>
 std::size_t SeparableEngine<T>::input_rows(const View<const T>& in, const Box& box,
                                            std::pair<const char*, std::size_t>* rows) const {
   const int D = pb_.rank();
-  const index_t len = box.shape[D - 1], st = in.stride(D - 1), o_last = box.origin[static_cast<std::size_t>(D - 1)];
-  const index_t ilo = std::clamp<index_t>(inner_lo_[static_cast<std::size_t>(D - 1)] - o_last, 0, len);
-  const index_t ihi = std::clamp<index_t>(inner_hi_[static_cast<std::size_t>(D - 1)] - o_last, ilo, len);
-  if (ihi <= ilo || st != 1) return 0;
+  const index_t o_last = box.origin[static_cast<std::size_t>(D - 1)];
+  const std::array<index_t, 2> span = inner_span(box);
+  const index_t ilo = span[0], ihi = span[1];
+  if (ihi <= ilo || in.stride(D - 1) != 1) return 0;
   const index_t first = src_[static_cast<std::size_t>(D - 1)][static_cast<std::size_t>(o_last + ilo)];
   const std::size_t bytes = static_cast<std::size_t>(ihi - ilo) * sizeof(T);
   std::size_t n = 0;
   for_rows(box.shape, 1, [&](index_t, const std::array<index_t, max_rank>& idx) {
     index_t off = 0;
-    for (int a = 0; a + 1 < D; ++a) {
-      const std::size_t ua = static_cast<std::size_t>(a);
-      const index_t s = src_[ua][static_cast<std::size_t>(box.origin[ua] + idx[ua])];
-      if (s < 0) return;
-      off += s * in.stride(a);
-    }
+    if (!row_offset(in, box, idx, off)) return;
     rows[n++] = {reinterpret_cast<const char*>(in.data() + off + first), bytes};
   });
   return n;

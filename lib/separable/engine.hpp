@@ -84,6 +84,12 @@ class SeparableEngine {
     std::array<index_t, max_rank> origin{};
     Shape shape;
   };
+  /// Positions [lo, hi) of the box's rows (along the last axis) that read the input in order.
+  std::array<index_t, 2> inner_span(const Box& box) const;
+  /// Sets `off` to the offset in `in` (negative with negative strides) of the input row
+  /// that the box's row idx (axes but the last) reads; false when that row is all cval.
+  bool row_offset(const View<const T>& in, const Box& box, const std::array<index_t, max_rank>& idx,
+                  index_t& off) const;
   void pad(const View<const T>& in, T* x, const Box& box, int threads) const;
   /// The input rows pad(in, ., box) reads in order (start, bytes), for software
   /// prefetch; returns their count (at most the box's rows).
