@@ -328,8 +328,7 @@ std::unique_ptr<StreamImpl<T>> build_stream(Operation op, const View<const T>& k
     // rings (K - 1 more blocks of input per channel) and the extra concurrent block
     // buffers fit the memory limit.
     const index_t by_threads = std::max<index_t>(1, max_threads(opt.threads) / channels);
-    const double per_block = 8.0 * static_cast<double>(blk.F) * std::log2(static_cast<double>(blk.F));
-    s->K = per_block >= min_work_per_thread ? std::min<index_t>(by_threads, 8) : 1;
+    s->K = s->block_work() >= min_work_per_thread ? std::min<index_t>(by_threads, 8) : 1;
     while (s->K > 1) {
       const double extra = static_cast<double>(s->K - 1) *
                            (static_cast<double>(channels * s->B * static_cast<index_t>(sizeof(T))) + blk.bytes);
