@@ -2,6 +2,7 @@
 #include "separable/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/simd.hpp"
@@ -244,7 +245,9 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   auto scalar = [&](const Slice& s, index_t i, index_t off, R* dst, index_t j0, index_t j1) {
     for (index_t j = j0; j < j1; ++j) {
       R acc = 0;
-      for (index_t m = 0; m < M; ++m) acc += k[m] * s(i + (1 - tap) * m)[off + j + tap * m];
+      // std::fma, not acc += k * x: GCC vectorised that loop over m as separate products
+      // and an in-order sum, which rounds differently from the vector code's FMAs.
+      for (index_t m = 0; m < M; ++m) acc = std::fma(k[m], s(i + (1 - tap) * m)[off + j + tap * m], acc);
       R* o = dst + j * osl;
       *o = (accumulate ? *o : R(0)) + acc;
     }
