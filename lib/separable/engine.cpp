@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
+#include <utility>
 
 #include "core/simd.hpp"
 #include "cost/model.hpp"
@@ -12,6 +14,11 @@
 namespace autoconv::detail {
 
 namespace {
+
+// hpass_fused: output columns per fill of the buffer (with M - 1 more input columns,
+// 16 rows: 37 KiB of doubles for 31 taps, in L1), and rows per batch.
+constexpr index_t fused_chunk = 256;
+constexpr index_t fused_rows = 16;
 
 // Per axis: the first x_ext position the output reads, and the padded extent L + M - 1.
 index_t first_position(const Problem& pb, int a) {
@@ -166,6 +173,100 @@ inline __attribute__((always_inline)) void vspan(const Row& row, const R* k, ind
     case 15: CALL(15); break;            \
     default: break;                      \
   }
+
+// Compile-time loops: f(std::integral_constant<int, I>{}) for I = 0 .. N-1, unrolled.
+template <class F, std::size_t... I>
+inline __attribute__((always_inline)) void unroll_seq(F& f, std::index_sequence<I...>) {
+  (f(std::integral_constant<int, static_cast<int>(I)>{}), ...);
+}
+template <int N, class F>
+inline __attribute__((always_inline)) void unroll(F&& f) {
+  if constexpr (N > 0) unroll_seq(f, std::make_index_sequence<static_cast<std::size_t>(N)>{});
+}
+
+// Off the last axis, a block of Rb output rows by VV vectors, for M >= Rb taps: input
+// row t (row(t)) feeds output row r with tap t - r, as in vspan, but with Rb x VV
+// independent sums (Rb = 8, VV = 2: 16, twice the FMA latency x throughput) and the
+// taps in registers: while every output row is fed (t in [Rb - 1, M)), the Rb taps
+// t - Rb + 1 .. t rotate through Rb registers, one new broadcast per input row
+// (measured in L1 on 31 taps: 5.7 G vector FMA/s against 4.9 for 4 x 2 blocks).
+// Each output is the same sequential sum over m = 0 .. M-1 as everywhere else.
+// `flatten` inlines the lambdas (GCC spilled the sums otherwise).
+template <int Rb, int VV, class R, class Row, class Put>
+__attribute__((flatten)) void vtile(const Row& row, const R* k, index_t M, const Put& put) {
+  using V = vec_t<R>;
+  constexpr index_t W = lanes_v<R>;
+  V a[Rb][VV];
+  unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { a[r][v] = V{}; }); });
+  auto feed_all = [&](const V* x, auto r, const V& w) { unroll<VV>([&](auto v) { a[r][v] += w * x[v]; }); };
+  auto load_row = [&](index_t t, V* x) {
+    const R* q = row(t);
+    unroll<VV>([&](auto v) { x[v] = load(q + v * W); });
+  };
+  // Rows 0 .. Rb-2: output rows r <= t.
+  unroll<Rb - 1>([&](auto tc) {
+    constexpr int t = tc;
+    V x[VV];
+    load_row(t, x);
+    unroll<Rb>([&](auto r) {
+      if constexpr (r <= t) feed_all(x, r, broadcast(k[t - r]));
+    });
+  });
+  // Rows Rb-1 .. M-1, Rb at a time: the tap m sits in register m % Rb.
+  V w[Rb];
+  unroll<Rb - 1>([&](auto m) { w[m] = broadcast(k[m]); });
+  index_t t = Rb - 1;
+  for (; t + Rb <= M; t += Rb) {  // t % Rb == Rb - 1
+    unroll<Rb>([&](auto p) {
+      constexpr int slot = (Rb - 1 + p) % Rb;  // (t + p) % Rb
+      V x[VV];
+      load_row(t + p, x);
+      w[slot] = broadcast(k[t + p]);
+      unroll<Rb>([&](auto r) { feed_all(x, r, w[(slot - r + Rb) % Rb]); });
+    });
+  }
+  for (; t < M; ++t) {
+    V x[VV];
+    load_row(t, x);
+    unroll<Rb>([&](auto r) { feed_all(x, r, broadcast(k[t - r])); });
+  }
+  // Rows M .. M+Rb-2: output rows r > t - M.
+  unroll<Rb - 1>([&](auto tc) {
+    constexpr int d = tc;
+    V x[VV];
+    load_row(M + d, x);
+    unroll<Rb>([&](auto r) {
+      if constexpr (r > d) feed_all(x, r, broadcast(k[M + d - r]));
+    });
+  });
+  unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, a[r][v]); }); });
+}
+
+// One butterfly stage of a W x W transpose: lanes whose bit B is clear come from a
+// (low) or from b shifted by B (high), and the others the other way round.
+template <int B, bool Hi, class V, std::size_t... L>
+inline __attribute__((always_inline)) V butterfly(const V& a, const V& b, std::index_sequence<L...>) {
+  constexpr int W = static_cast<int>(sizeof...(L));
+  return __builtin_shufflevector(a, b, (Hi ? ((L & B) ? W + L : L + B) : ((L & B) ? W + L - B : L))...);
+}
+
+// Transposes the W x W block x[0..W) (vector i = row i) in registers: log2 W stages of
+// W two-source shuffles (3 per vector for double, 4 for float).
+template <class R>
+inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
+  constexpr int W = lanes_v<R>;
+  constexpr int stages = W == 16 ? 4 : W == 8 ? 3 : W == 4 ? 2 : 1;
+  unroll<stages>([&](auto s) {
+    constexpr int B = 1 << s;
+    unroll<W>([&](auto i) {
+      if constexpr ((i & B) == 0) {
+        const vec_t<R> a = x[i], b = x[i + B];
+        x[i] = butterfly<B, false>(a, b, std::make_index_sequence<W>{});
+        x[i + B] = butterfly<B, true>(a, b, std::make_index_sequence<W>{});
+      }
+    });
+  });
+}
 
 // The input of a pass: slice(i) points at the start of input index i along the pass's
 // axis (index 0 only, for a last-axis pass); `off` adds the other axes' offset.
@@ -379,6 +480,33 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     }
     for (int r = 0; r < 4; ++r) scalar(slice, i + r, off, dst + r * ostep, j, j1);
   };
+  // Outputs [j0, j1) of rows i..i+7 (M >= 8) in vtile blocks of 2 vectors, the tails
+  // as vrows4's.
+  auto vrows8 = [&](index_t i, index_t off, R* dst, index_t ostep, index_t j0, index_t j1) {
+    auto block = [&](auto vv, index_t j) {
+      const auto row = [&](index_t t) { return slice(i + t) + off + j; };
+      vtile<8, decltype(vv)::value, R>(row, k, M, [&](int r, int v, const V& a) { put(dst + r * ostep, j + v * W, a); });
+      tick();  // a block is twice vblock's work: the prefetch keeps its pace
+      tick();
+    };
+    using two = std::integral_constant<int, 2>;
+    using one = std::integral_constant<int, 1>;
+    index_t j = j0;
+    for (; j + 2 * W <= j1; j += 2 * W) block(two{}, j);
+    if (j < j1 && !accumulate && j1 - j0 >= 2 * W) {
+      block(two{}, j1 - 2 * W);
+      j = j1;
+    }
+    if (j + W <= j1) {
+      block(one{}, j);
+      j += W;
+    }
+    if (j < j1 && !accumulate && j1 - j0 >= W) {
+      block(one{}, j1 - W);
+      j = j1;
+    }
+    for (int r = 0; r < 8; ++r) scalar(slice, i + r, off, dst + r * ostep, j, j1);
+  };
   // Off the last axis, one output row i: 4 vectors at a time.
   auto vrow = [&](index_t i, index_t off, R* dst, index_t j0, index_t j1) {
     index_t j = j0;
@@ -449,6 +577,8 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         const index_t h = ostep % W == 0 ? head(out.data() + ob) : 0;
         auto chunk = [&](index_t j0, index_t j1) {
           index_t i = 0;
+          if (M >= 8)
+            for (; i + 8 <= along; i += 8) vrows8(i, ib, out.data() + ob + i * ostep, ostep, j0, j1);
           for (; i + 4 <= along; i += 4) vrows4(i, ib, out.data() + ob + i * ostep, ostep, j0, j1);
           for (; i < along; ++i) vrow(i, ib, out.data() + ob + i * ostep, j0, j1);
         };
@@ -640,7 +770,14 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     p0_ = static_cast<std::size_t>(std::find_if(passes_.begin(), passes_.end(),
                                                 [](const SeparablePass& q) { return q.axis == 0; }) -
                                    passes_.begin());
-    group_ = 4;
+    // 2-D with a last-axis kernel of 8 taps or more: that pass reads the input itself
+    // (hpass_fused), 16 rows at a time.
+    fused_ = D == 2 && passes_.size() == 2 && pb.kernel[1] >= 8 &&
+             pb.output[1] >= static_cast<index_t>(64 / sizeof(T));
+    // Planes per group: 4 (the axis-0 pass's vblock), or hpass_fused's 16 rows, which
+    // the axis-0 pass runs as 2 vtile blocks. Measured on 256^3/19^3: groups of 8
+    // (vtile) were 20% slower, the larger ring leaving smaller tiles.
+    group_ = fused_ ? fused_rows : 4;
     ring_ = (pb.kernel[0] - 1 + 2 * group_ - 1) / group_ * group_;  // measured: 3% faster than unrounded
     tile_ = pb.output;
     tile_[0] = 1;
@@ -657,9 +794,10 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     // would: measured 10-15% on 256^3/19^3 and 4096^2/31^2); none when the pad writes
     // several planes straight into the ring (no other pass).
     skew_ = passes_.size() > 1 ? 9 * 64 / static_cast<index_t>(sizeof(T)) : 0;
+    const std::size_t align = 64 / sizeof(T);  // hpass_fused aligns its buffer to 64 bytes
     auto need = [&](index_t sub) {
       return (plane(false) + static_cast<std::size_t>(skew_)) * static_cast<std::size_t>(ring_) * rings +
-             plane(true) * static_cast<std::size_t>(sub) * scratch;
+             (fused_ ? fused_buf_size() + align : plane(true) * static_cast<std::size_t>(sub) * scratch);
     };
     // Halve, in this order of preference: the largest of the other axes whose halved
     // tile still covers its halo (M - 1) and the last axis while >= 512; then the last
@@ -677,8 +815,8 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
       if (best < 0) break;
       tile_[best] = (tile_[best] + 1) / 2;
     }
-    sub_ = need(4) <= budget ? 4 : need(2) <= budget ? 2 : 1;
-    tile_x_size_ = plane(true) * static_cast<std::size_t>(sub_);
+    sub_ = fused_ ? fused_rows : need(4) <= budget ? 4 : need(2) <= budget ? 2 : 1;
+    tile_x_size_ = fused_ ? fused_buf_size() + align : plane(true) * static_cast<std::size_t>(sub_);
     tile_mid_size_ = (plane(false) + static_cast<std::size_t>(skew_)) * static_cast<std::size_t>(ring_) * rings;
   }
   // Outputs of 4 MiB or more are written with non-temporal stores, as the direct engine does.
@@ -741,6 +879,109 @@ void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int 
     }
     for (index_t i = ihi; i < len; ++i) edge(i);
   });
+}
+
+template <class T>
+std::size_t SeparableEngine<T>::fused_buf_size() const {
+  const index_t M = pb_.kernel[pb_.rank() - 1];
+  return static_cast<std::size_t>((fused_chunk + 16 + M) * fused_rows);
+}
+
+template <class T>
+template <class Tick>
+void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, const T* k, T* dst, index_t pitch,
+                                     T* buf, const Tick& tick) const {
+  if constexpr (!is_complex_v<T>) {
+    using V = vec_t<T>;
+    constexpr index_t W = lanes_v<T>;
+    constexpr int VV = static_cast<int>(fused_rows / W);  // row groups of W rows (lanes)
+    static_assert(VV * W == fused_rows && (W == 8 || W == 16), "16 rows: 2 groups of 8 doubles or 1 of 16 floats");
+    const index_t M = pb_.kernel[1], len = box.shape[1], n = len - M + 1, st = in.stride(1);
+    const std::array<index_t, 2> span = inner_span(box);
+    const index_t ilo = span[0], ihi = span[1];
+    const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
+    const index_t* tab = src_[1].data() + box.origin[1];
+    for (index_t r0 = 0; r0 < box.shape[0]; r0 += fused_rows) {
+      const index_t nr = std::min(fused_rows, box.shape[0] - r0);
+      // Input rows (position 0), nullptr for a row of cval; rows past nr repeat the last.
+      std::array<const T*, fused_rows> src{};
+      bool all = st == 1;
+      for (index_t q = 0; q < fused_rows; ++q) {
+        std::array<index_t, max_rank> idx{};
+        idx[0] = r0 + std::min(q, nr - 1);
+        index_t off = 0;
+        src[static_cast<std::size_t>(q)] = row_offset(in, box, idx, off) ? in.data() + off : nullptr;
+        all = all && src[static_cast<std::size_t>(q)] != nullptr;
+      }
+      // Rows one stride apart (all but near the first and last rows): one pointer.
+      const index_t rs = all ? src[1] - src[0] : 0;
+      bool even = all;
+      for (index_t q = 2; q < fused_rows && even; ++q) even = src[static_cast<std::size_t>(q)] - src[0] == q * rs;
+      // buf[(c - a) * 16 + q] = padded position c of row q: blocks of W positions
+      // transposed where they read the input in order, from the first whose loads in row 0
+      // are 64-byte aligned (measured: ~25% of the fill went to split loads); the others
+      // one value at a time.
+      auto scalar_fill = [&](index_t c0, index_t c1, index_t a) {  // positions [c0, c1), buf from a
+        for (index_t c = c0; c < c1; ++c)
+          for (index_t q = 0; q < fused_rows; ++q) {
+            const T* row = src[static_cast<std::size_t>(q)];
+            buf[(c - a) * fused_rows + q] = row == nullptr || tab[c] < 0 ? cval : row[tab[c] * st];
+          }
+      };
+      auto fill = [&](index_t a, index_t b) {
+        index_t v0 = std::max(a, ilo), v1 = std::min(b, ihi);  // the in-order span
+        if (!all || v1 - v0 < W) v0 = v1 = b;
+        if (v0 < v1) {
+          const auto addr = reinterpret_cast<std::uintptr_t>(src[0] + tab[v0]);
+          if (addr % sizeof(T) == 0) v0 += static_cast<index_t>((64 - addr % 64) % 64 / sizeof(T));
+          v1 = v0 + std::max<index_t>(0, v1 - v0) / W * W;
+        }
+        scalar_fill(a, v0, a);
+        for (index_t cb = v0; cb < v1; cb += W) {
+          const index_t s0 = tab[cb];
+          unroll<VV>([&](auto v) {
+            V x[W];
+            if (even) {
+              const T* p = src[static_cast<std::size_t>(v * W)] + s0;
+              unroll<W>([&](auto q) { x[q] = load(p + q * rs); });
+            } else {
+              unroll<W>([&](auto q) { x[q] = load(src[static_cast<std::size_t>(v * W + q)] + s0); });
+            }
+            transpose<T>(x);
+            unroll<W>([&](auto i) { store(buf + (cb - a + i) * fused_rows + v * W, x[i], false); });
+          });
+        }
+        scalar_fill(std::max(v0, v1), b, a);
+      };
+      // Output columns [c, c + W) of the 16 rows, from buf filled from column a.
+      auto block = [&](index_t a, index_t c) {
+        V oc[W][VV];
+        unroll<W / 8>([&](auto h) {
+          const auto row = [&](index_t t) { return buf + (c - a + h * 8 + t) * fused_rows; };
+          vtile<8, VV, T>(row, k, M, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
+        });
+        unroll<VV>([&](auto v) {
+          V x[W];
+          unroll<W>([&](auto i) { x[i] = oc[i][v]; });
+          transpose<T>(x);
+          unroll<W>([&](auto q) {
+            if (v * W + q < nr) store(dst + (r0 + v * W + q) * pitch + c, x[q], false);
+          });
+        });
+        tick();
+      };
+      for (index_t c0 = 0; c0 < n; c0 += fused_chunk) {
+        const index_t c1 = std::min(n, c0 + fused_chunk);
+        const index_t a = std::min(c0, c1 - W);  // a last chunk narrower than W starts earlier
+        fill(a, c1 + M - 1);
+        index_t c = a;
+        for (; c + W <= c1; c += W) block(a, c);
+        if (c < c1) block(a, c1 - W);  // overlaps the previous block: the same numbers again
+      }
+    }
+  } else {
+    (void)in, (void)box, (void)k, (void)dst, (void)pitch, (void)buf, (void)tick;
+  }
 }
 
 template <class T>
@@ -848,18 +1089,21 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     double work = 0;
     for (const SeparablePass& p : passes_) work += static_cast<double>(volume(p.output)) * static_cast<double>(p.kernel);
     const int nt = resolve_threads(threads, tiles * chunks, work * terms_);
+    const std::size_t align = 64 / sizeof(T);  // the rings start on a cache line (w.b has that much more)
     typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
       if (w.x.size() < tile_x_size_) w.x.resize(tile_x_size_);
       if (w.a.size() < tile_x_size_) w.a.resize(tile_x_size_);
-      if (w.b.size() < tile_mid_size_) w.b.resize(tile_mid_size_);
+      if (w.b.size() < tile_mid_size_ + align) w.b.resize(tile_mid_size_ + align);
       if (terms_ > 1 && w.acc.size() < tile_x_size_) w.acc.resize(tile_x_size_);
       if (w.planes.size() < static_cast<std::size_t>(ring_)) w.planes.resize(static_cast<std::size_t>(ring_));
-      const std::size_t box_rows = tile_x_size_ / static_cast<std::size_t>(tile_[D - 1] + pb_.kernel[D - 1] - 1);
+      std::size_t box_rows = static_cast<std::size_t>(sub_);  // rows of sub_ padded planes
+      for (int a = 1; a + 1 < D; ++a) box_rows *= static_cast<std::size_t>(tile_[a] + pb_.kernel[a] - 1);
       if (w.rows.size() < box_rows) w.rows.resize(box_rows);
     });
     const std::size_t P = passes_.size();
     for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
       Work& w = lease[worker];
+      T* const rings = w.b.data() + (64 - reinterpret_cast<std::uintptr_t>(w.b.data()) % 64) % 64 / sizeof(T);
       const index_t c = unit % chunks;
       Box box;  // the padded planes of this tile being passed (sub_ at a time)
       Shape ext = pb_.output;
@@ -896,7 +1140,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
           box.origin[0] = z0 + s0;
           box.shape[0] = sn;
           const std::size_t slot = static_cast<std::size_t>(s0 % ring_) * pitch;
-          pad(in, P > 1 ? w.x.data() : w.b.data() + slot, box, 1);
+          if (!fused_) pad(in, P > 1 ? w.x.data() : rings + slot, box, 1);
           // The next planes' input rows are prefetched during these planes' passes.
           pf = Prefetcher{};
           if (s0 + sn < planes_in) {
@@ -908,9 +1152,16 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
             pf.per_tick = 4;  // measured on 256^3/19^3 and 4096^2/31^2 against 2 and 8: within noise, 0 is 8-15% slower
           }
           for (int j = 0; j < terms_; ++j) {
-            T* ring = w.b.data() + static_cast<std::size_t>(j) * win + slot;
+            T* ring = rings + static_cast<std::size_t>(j) * win + slot;
+            if (fused_) {
+              T* buf = w.x.data();
+              buf += (64 - reinterpret_cast<std::uintptr_t>(buf) % 64) % 64 / sizeof(T);
+              hpass_fused(in, box, stages_[static_cast<std::size_t>(j) * P + (1 - p0_)].taps.data(), ring,
+                          static_cast<index_t>(pitch), buf, pf);
+              continue;
+            }
             if (P == 1) {
-              if (j > 0) std::copy(w.b.data() + slot, w.b.data() + slot + static_cast<std::size_t>(sn) * plane, ring);
+              if (j > 0) std::copy(rings + slot, rings + slot + static_cast<std::size_t>(sn) * plane, ring);
               continue;
             }
             const T* cur = w.x.data();
@@ -940,7 +1191,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         q.output = ws;
         const View<T> dst(out.data() + out_off + (z0 + done) * out.stride(0), ws, out.strides());
         for (int j = 0; j < terms_; ++j) {
-          const T* ring = w.b.data() + static_cast<std::size_t>(j) * win;
+          const T* ring = rings + static_cast<std::size_t>(j) * win;
           for (index_t i = 0; i < q.input[0]; ++i)
             w.planes[static_cast<std::size_t>(i)] = ring + static_cast<std::size_t>((done + i) % ring_) * pitch;
           direct_pass_slices<T>(q, stages_[static_cast<std::size_t>(j) * P + p0_].taps.data(), Ring<T>{w.planes.data()},

@@ -91,6 +91,16 @@ class SeparableEngine {
   bool row_offset(const View<const T>& in, const Box& box, const std::array<index_t, max_rank>& idx,
                   index_t& off) const;
   void pad(const View<const T>& in, T* x, const Box& box, int threads) const;
+  /// run_stream when the only pass before axis 0's is the last axis' (fused_): that
+  /// pass over the box's rows straight from the input, the pad folded in. 16 rows at a
+  /// time are transposed (W x W blocks) into `buf` so that the row direction becomes
+  /// the vector lanes, the taps run as vtile over aligned vectors, and the results are
+  /// transposed back into row r at dst + r * pitch. `tick` after every block.
+  template <class Tick>
+  void hpass_fused(const View<const T>& in, const Box& box, const T* k, T* dst, index_t pitch, T* buf,
+                   const Tick& tick) const;
+  /// Values of buf that hpass_fused needs (rows_fused x the padded columns of a chunk).
+  std::size_t fused_buf_size() const;
   /// The input rows pad(in, ., box) reads in order (start, bytes), for software
   /// prefetch; returns their count (at most the box's rows).
   std::size_t input_rows(const View<const T>& in, const Box& box, std::pair<const char*, std::size_t>* rows) const;
@@ -115,7 +125,7 @@ class SeparableEngine {
   std::array<index_t, max_rank> inner_lo_{}, inner_hi_{};  // per axis: positions reading the input in order
   std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
   Pool<Work> pool_;
-  bool tiled_ = false, stream_ = false, stream_out_ = false;
+  bool tiled_ = false, stream_ = false, stream_out_ = false, fused_ = false;
   index_t group_ = 1;      // run_stream: planes padded and passed together
   index_t ring_ = 1;       // run_stream: planes of a term's ring, a multiple of group_
   index_t sub_ = 1;        // run_stream: planes padded and passed at once (4, 2 or 1)
