@@ -56,6 +56,14 @@ inline __attribute__((always_inline)) vec_t<R> load(const R* p) {
   return *reinterpret_cast<const typename uvec<R>::v*>(p);
 }
 
+// Elements of R from p up to the next 64-byte boundary (0 on one, or when p is not
+// aligned to an element): where aligned vector loads and stores can start.
+template <class R>
+inline std::ptrdiff_t line_gap(const R* p) {
+  const auto addr = reinterpret_cast<std::uintptr_t>(p);
+  return addr % sizeof(R) != 0 ? 0 : static_cast<std::ptrdiff_t>((64 - addr % 64) % 64 / sizeof(R));
+}
+
 // Stores one vector; with `stream` and a 64-byte-aligned address, as a non-temporal
 // store that skips the read-for-ownership of the output's cache line. Large outputs
 // of small kernels are memory-bound, and the RFO is a third of their traffic.

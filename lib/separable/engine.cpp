@@ -356,9 +356,8 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   // With non-temporal stores, the first outputs of a row are computed one at a time up
   // to a 64-byte boundary, so that the vector stores are aligned (they need to be).
   auto head = [&](const R* dst) -> index_t {
-    const auto addr = reinterpret_cast<std::uintptr_t>(dst);
-    if (!stream || osl != 1 || addr % sizeof(R) != 0) return 0;
-    return std::min<index_t>(n, static_cast<index_t>((64 - addr % 64) % 64 / sizeof(R)));
+    if (!stream || osl != 1 || reinterpret_cast<std::uintptr_t>(dst) % sizeof(R) != 0) return 0;
+    return std::min<index_t>(n, line_gap(dst));
   };
   // Last-axis pass: one row (off0 -> d0) or two (off1 -> d1 too).
   auto hrows = [&](auto two, index_t off0, index_t off1, R* d0, R* d1) {
@@ -884,7 +883,7 @@ void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int 
 template <class T>
 std::size_t SeparableEngine<T>::fused_buf_size() const {
   const index_t M = pb_.kernel[pb_.rank() - 1];
-  return static_cast<std::size_t>((fused_chunk + 16 + M) * fused_rows);
+  return static_cast<std::size_t>((fused_chunk + 16 + M) * fused_rows);  // 16: a last chunk starts up to W early
 }
 
 template <class T>
@@ -932,8 +931,7 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
         index_t v0 = std::max(a, ilo), v1 = std::min(b, ihi);  // the in-order span
         if (!all || v1 - v0 < W) v0 = v1 = b;
         if (v0 < v1) {
-          const auto addr = reinterpret_cast<std::uintptr_t>(src[0] + tab[v0]);
-          if (addr % sizeof(T) == 0) v0 += static_cast<index_t>((64 - addr % 64) % 64 / sizeof(T));
+          v0 += line_gap(src[0] + tab[v0]);
           v1 = v0 + std::max<index_t>(0, v1 - v0) / W * W;
         }
         scalar_fill(a, v0, a);
@@ -1103,7 +1101,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     const std::size_t P = passes_.size();
     for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
       Work& w = lease[worker];
-      T* const rings = w.b.data() + (64 - reinterpret_cast<std::uintptr_t>(w.b.data()) % 64) % 64 / sizeof(T);
+      T* const rings = w.b.data() + line_gap(w.b.data());
       const index_t c = unit % chunks;
       Box box;  // the padded planes of this tile being passed (sub_ at a time)
       Shape ext = pb_.output;
@@ -1154,8 +1152,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
           for (int j = 0; j < terms_; ++j) {
             T* ring = rings + static_cast<std::size_t>(j) * win + slot;
             if (fused_) {
-              T* buf = w.x.data();
-              buf += (64 - reinterpret_cast<std::uintptr_t>(buf) % 64) % 64 / sizeof(T);
+              T* const buf = w.x.data() + line_gap(w.x.data());
               hpass_fused(in, box, stages_[static_cast<std::size_t>(j) * P + (1 - p0_)].taps.data(), ring,
                           static_cast<index_t>(pitch), buf, pf);
               continue;
