@@ -1087,11 +1087,11 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     double work = 0;
     for (const SeparablePass& p : passes_) work += static_cast<double>(volume(p.output)) * static_cast<double>(p.kernel);
     const int nt = resolve_threads(threads, tiles * chunks, work * terms_);
-    const std::size_t align = 64 / sizeof(T);  // the rings start on a cache line (w.b has that much more)
+    const std::size_t align = 64 / sizeof(T);  // values per cache line (w.b has two more lines: see rings)
     typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
       if (w.x.size() < tile_x_size_) w.x.resize(tile_x_size_);
       if (w.a.size() < tile_x_size_) w.a.resize(tile_x_size_);
-      if (w.b.size() < tile_mid_size_ + align) w.b.resize(tile_mid_size_ + align);
+      if (w.b.size() < tile_mid_size_ + 2 * align) w.b.resize(tile_mid_size_ + 2 * align);
       if (terms_ > 1 && w.acc.size() < tile_x_size_) w.acc.resize(tile_x_size_);
       if (w.planes.size() < static_cast<std::size_t>(ring_)) w.planes.resize(static_cast<std::size_t>(ring_));
       std::size_t box_rows = static_cast<std::size_t>(sub_);  // rows of sub_ padded planes
@@ -1101,11 +1101,16 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     const std::size_t P = passes_.size();
     for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
       Work& w = lease[worker];
-      T* const rings = w.b.data() + line_gap(w.b.data());
       const index_t c = unit % chunks;
       Box box;  // the padded planes of this tile being passed (sub_ at a time)
       Shape ext = pb_.output;
       const index_t out_off = locate_tile(unit / chunks, 1, tile_, pb_.output, count, out, box.origin, ext);
+      // The rings sit at the output tile's offset within a cache line, so that the
+      // axis-0 pass's loads (~5 per output vector) start on a line wherever its aligned
+      // non-temporal stores do (measured on 4096^2/31^2 with an output 16 bytes past a
+      // line, as malloc gives: that pass 7% faster, the call 4%).
+      const index_t lead = (static_cast<index_t>(align) - line_gap(out.data() + out_off)) % static_cast<index_t>(align);
+      T* const rings = w.b.data() + line_gap(w.b.data()) + lead;
       ext[0] = 1;
       box.shape = ext;
       for (int a = 1; a < D; ++a) box.shape[a] += pb_.kernel[a] - 1;
