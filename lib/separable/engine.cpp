@@ -458,53 +458,39 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     }
     tick();
   };
-  // Outputs [j0, j1) of rows i..i+3. When the outputs are not accumulated, a tail
-  // shorter than two vectors is one block of two ending at j1 (the overlap is written
-  // twice, with the same numbers; a one-vector block runs at ~40% of the speed); else
-  // one vector, then one output at a time.
-  auto vrows4 = [&](index_t i, index_t off, R* dst, index_t ostep, index_t j0, index_t j1) {
-    index_t j = j0;
-    for (; j + 2 * W <= j1; j += 2 * W) vblock(std::true_type{}, i, off, dst, ostep, j);
-    if (j < j1 && !accumulate && j1 - j0 >= 2 * W) {
-      vblock(std::true_type{}, i, off, dst, ostep, j1 - 2 * W);
-      j = j1;
-    }
-    if (j + W <= j1) {
-      vblock(std::false_type{}, i, off, dst, ostep, j);
-      j += W;
-    }
-    if (j < j1 && !accumulate && j1 - j0 >= W) {
-      vblock(std::false_type{}, i, off, dst, ostep, j1 - W);
-      j = j1;
-    }
-    for (int r = 0; r < 4; ++r) scalar(slice, i + r, off, dst + r * ostep, j, j1);
-  };
-  // Outputs [j0, j1) of rows i..i+7 (M >= 8) in vtile blocks of 2 vectors, the tails
-  // as vrows4's.
-  auto vrows8 = [&](index_t i, index_t off, R* dst, index_t ostep, index_t j0, index_t j1) {
-    auto block = [&](auto vv, index_t j) {
-      const auto row = [&](index_t t) { return slice(i + t) + off + j; };
-      vtile<8, decltype(vv)::value, R>(row, k, M, [&](int r, int v, const V& a) { put(dst + r * ostep, j + v * W, a); });
-      tick();  // a block is twice vblock's work: the prefetch keeps its pace
-      tick();
+  // Outputs [j0, j1) of rows i .. i+Rows-1 in blocks of 2 vectors: vblock for 4 rows,
+  // vtile for 8 (M >= 8). When the outputs are not accumulated, a tail shorter than two
+  // vectors is one block of two ending at j1 (the overlap is written twice, with the
+  // same numbers; a one-vector block runs at ~40% of the speed); else one vector, then
+  // one output at a time.
+  auto vrows = [&](auto rows, index_t i, index_t off, R* dst, index_t ostep, index_t j0, index_t j1) {
+    constexpr int Rows = decltype(rows)::value;
+    auto block = [&](auto two, index_t j) {
+      if constexpr (Rows == 4) {
+        vblock(two, i, off, dst, ostep, j);
+      } else {
+        const auto row = [&](index_t t) { return slice(i + t) + off + j; };
+        vtile<8, decltype(two)::value ? 2 : 1, R>(row, k, M,
+                                                  [&](int r, int v, const V& a) { put(dst + r * ostep, j + v * W, a); });
+        tick();  // a block is twice vblock's work: the prefetch keeps its pace
+        tick();
+      }
     };
-    using two = std::integral_constant<int, 2>;
-    using one = std::integral_constant<int, 1>;
     index_t j = j0;
-    for (; j + 2 * W <= j1; j += 2 * W) block(two{}, j);
+    for (; j + 2 * W <= j1; j += 2 * W) block(std::true_type{}, j);
     if (j < j1 && !accumulate && j1 - j0 >= 2 * W) {
-      block(two{}, j1 - 2 * W);
+      block(std::true_type{}, j1 - 2 * W);
       j = j1;
     }
     if (j + W <= j1) {
-      block(one{}, j);
+      block(std::false_type{}, j);
       j += W;
     }
     if (j < j1 && !accumulate && j1 - j0 >= W) {
-      block(one{}, j1 - W);
+      block(std::false_type{}, j1 - W);
       j = j1;
     }
-    for (int r = 0; r < 8; ++r) scalar(slice, i + r, off, dst + r * ostep, j, j1);
+    for (int r = 0; r < Rows; ++r) scalar(slice, i + r, off, dst + r * ostep, j, j1);
   };
   // Off the last axis, one output row i: 4 vectors at a time.
   auto vrow = [&](index_t i, index_t off, R* dst, index_t j0, index_t j1) {
@@ -530,7 +516,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       put(dst, jv, a);
     };
     for (; j + W <= j1; j += W) one(j);
-    if (j < j1 && !accumulate && j1 - j0 >= W) {  // as vrows4's tail
+    if (j < j1 && !accumulate && j1 - j0 >= W) {  // as vrows's tail
       one(j1 - W);
       j = j1;
     }
@@ -572,13 +558,15 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         // The first chunk ends at the 64-byte boundary of the aligned stores, if any.
         const index_t fit = (index_t(32) << 10) / static_cast<index_t>(sizeof(R)) / (along + M - 1);
         const index_t width = std::max<index_t>(2 * W, fit / (2 * W) * (2 * W));
-        // A head [0, h) is one plain block [0, 2 W) where vrows4 may overlap.
+        // A head [0, h) is one plain block [0, 2 W) where vrows may overlap.
         const index_t h = ostep % W == 0 ? head(out.data() + ob) : 0;
         auto chunk = [&](index_t j0, index_t j1) {
           index_t i = 0;
           if (M >= 8)
-            for (; i + 8 <= along; i += 8) vrows8(i, ib, out.data() + ob + i * ostep, ostep, j0, j1);
-          for (; i + 4 <= along; i += 4) vrows4(i, ib, out.data() + ob + i * ostep, ostep, j0, j1);
+            for (; i + 8 <= along; i += 8)
+              vrows(std::integral_constant<int, 8>{}, i, ib, out.data() + ob + i * ostep, ostep, j0, j1);
+          for (; i + 4 <= along; i += 4)
+            vrows(std::integral_constant<int, 4>{}, i, ib, out.data() + ob + i * ostep, ostep, j0, j1);
           for (; i < along; ++i) vrow(i, ib, out.data() + ob + i * ostep, j0, j1);
         };
         if (h > 0) chunk(0, accumulate ? h : n >= 2 * W ? 2 * W : n >= W ? W : h);
