@@ -915,29 +915,41 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
             buf[(c - a) * fused_rows + q] = row == nullptr || tab[c] < 0 ? cval : row[tab[c] * st];
           }
       };
-      auto fill = [&](index_t a, index_t b) {
-        index_t v0 = std::max(a, ilo), v1 = std::min(b, ihi);  // the in-order span
+      // buf from position a to b: positions [a, v0) and [v1, b) one value at a time, [v0, v1)
+      // as transposed blocks, filled as the blocks of outputs need them (fill_to) so that
+      // the transposes' shuffles run between the taps' multiply-adds instead of all before.
+      index_t fa = 0, fb = 0, v0 = 0, v1 = 0, filled = 0;
+      auto fill_start = [&](index_t a, index_t b) {
+        fa = a;
+        fb = b;
+        v0 = std::max(a, ilo), v1 = std::min(b, ihi);  // the in-order span
         if (!all || v1 - v0 < W) v0 = v1 = b;
         if (v0 < v1) {
           v0 += line_gap(src[0] + tab[v0]);
           v1 = v0 + std::max<index_t>(0, v1 - v0) / W * W;
         }
         scalar_fill(a, v0, a);
-        for (index_t cb = v0; cb < v1; cb += W) {
-          const index_t s0 = tab[cb];
+        filled = v0;
+      };
+      auto fill_to = [&](index_t p) {  // positions up to p (at least) are in buf
+        for (; filled < std::min(p, v1); filled += W) {
+          const index_t cb = filled, s0 = tab[cb];
           unroll<VV>([&](auto v) {
             V x[W];
             if (even) {
-              const T* p = src[static_cast<std::size_t>(v * W)] + s0;
-              unroll<W>([&](auto q) { x[q] = load(p + q * rs); });
+              const T* q0 = src[static_cast<std::size_t>(v * W)] + s0;
+              unroll<W>([&](auto q) { x[q] = load(q0 + q * rs); });
             } else {
               unroll<W>([&](auto q) { x[q] = load(src[static_cast<std::size_t>(v * W + q)] + s0); });
             }
             transpose<T>(x);
-            unroll<W>([&](auto i) { store(buf + (cb - a + i) * fused_rows + v * W, x[i], false); });
+            unroll<W>([&](auto i) { store(buf + (cb - fa + i) * fused_rows + v * W, x[i], false); });
           });
         }
-        scalar_fill(std::max(v0, v1), b, a);
+        if (filled < p) {
+          scalar_fill(filled, fb, fa);
+          filled = fb;
+        }
       };
       // Output columns [c, c + W) of the 16 rows, from buf filled from column a.
       auto block = [&](index_t a, index_t c) {
@@ -959,10 +971,16 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
       for (index_t c0 = 0; c0 < n; c0 += fused_chunk) {
         const index_t c1 = std::min(n, c0 + fused_chunk);
         const index_t a = std::min(c0, c1 - W);  // a last chunk narrower than W starts earlier
-        fill(a, c1 + M - 1);
+        fill_start(a, c1 + M - 1);
         index_t c = a;
-        for (; c + W <= c1; c += W) block(a, c);
-        if (c < c1) block(a, c1 - W);  // overlaps the previous block: the same numbers again
+        for (; c + W <= c1; c += W) {
+          fill_to(c + 2 * W + M - 1);  // this block's positions, and the next block's
+          block(a, c);
+        }
+        if (c < c1) {
+          fill_to(c1 + M - 1);
+          block(a, c1 - W);  // overlaps the previous block: the same numbers again
+        }
       }
     }
   } else {
