@@ -7,9 +7,10 @@
 // column is max |method - Direct| against the bound 8 eps log2(taps) sum|k| max|x| that
 // every method keeps from the exact result (so two methods differ by at most twice it).
 //
-//   bench_separable [--reps N] [--threads T] [--cases vol,img,rank2] [--auto] [--skip-direct]
+//   bench_separable [--reps N] [--threads T] [--cases vol,img,rank2] [--auto] [--skip-direct] [--float]
 //   --auto adds Method::Auto (the cost model's choice); --skip-direct leaves Direct out
-//   of the timing (it is still run once, as the error reference).
+//   of the timing (it is still run once, as the error reference); --float runs every
+//   method in float (the kernel rounded from the double one; the bound with float eps).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -80,18 +81,19 @@ struct Result {
   Method ran = Method::Direct;
 };
 
-Result run(const Case& c, const std::vector<double>& x, std::vector<double>& y, const std::vector<double>* ref, Method m,
-           int threads, int reps) {
+template <class T>
+Result run(const Case& c, const std::vector<T>& x, std::vector<T>& y, const std::vector<T>* ref, Method m, int threads,
+           int reps) {
   autoconv::Options o;
   o.method = m;
   o.threads = threads;
   o.planning = autoconv::Planning::Measure;
   const autoconv::Shape s(c.n);
-  const autoconv::Plan<double> plan(autoconv::Operation::Convolve, s,
-                                    autoconv::View<const double>(c.k.data(), autoconv::Shape(c.m)),
-                                    autoconv::Border{autoconv::Boundary::Reflect}, o);
-  const autoconv::View<const double> in(x.data(), s);
-  const autoconv::View<double> out(y.data(), s);
+  const std::vector<T> k(c.k.begin(), c.k.end());
+  const autoconv::Plan<T> plan(autoconv::Operation::Convolve, s, autoconv::View<const T>(k.data(), autoconv::Shape(c.m)),
+                               autoconv::Border{autoconv::Boundary::Reflect}, o);
+  const autoconv::View<const T> in(x.data(), s);
+  const autoconv::View<T> out(y.data(), s);
   plan.execute(in, out);  // warm: buffers and FFTW plans
   std::vector<double> t;
   for (int r = 0; r < reps; ++r) {
@@ -104,15 +106,46 @@ Result run(const Case& c, const std::vector<double>& x, std::vector<double>& y, 
   res.seconds = t.empty() ? 0 : t[t.size() / 2];
   res.ran = plan.method();
   if (ref)
-    for (std::size_t i = 0; i < y.size(); ++i) res.err = std::max(res.err, std::abs(y[i] - (*ref)[i]));
+    for (std::size_t i = 0; i < y.size(); ++i)
+      res.err = std::max(res.err, static_cast<double>(std::abs(y[i] - (*ref)[i])));
   return res;
+}
+
+// One case: every method on the same input, the table row.
+template <class T>
+void run_case(const Case& c, int threads, int reps, bool with_auto, bool skip_direct) {
+  std::size_t n = 1;
+  for (index_t v : c.n) n *= static_cast<std::size_t>(v);
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<T> x(n), ref(n), y(n);
+  for (auto& v : x) v = static_cast<T>(u(rng));
+  const Result direct = run<T>(c, x, ref, nullptr, Method::Direct, threads, skip_direct ? 0 : reps);
+  const Result fft = run<T>(c, x, y, &ref, Method::FFT, threads, reps);
+  const Result oa = run<T>(c, x, y, &ref, Method::OverlapAdd, threads, reps);
+  const Result sep = run<T>(c, x, y, &ref, Method::Separable, threads, reps);
+  Result aut;
+  if (with_auto) aut = run<T>(c, x, y, &ref, Method::Auto, threads, reps);
+  double best = std::min(fft.seconds, oa.seconds);
+  if (!skip_direct) best = std::min(best, direct.seconds);
+  double sk = 0;
+  for (double v : c.k) sk += std::abs(v);
+  const double bound = 8 * static_cast<double>(std::numeric_limits<T>::epsilon()) *
+                       std::log2(static_cast<double>(c.k.size())) * sk;
+  char dcol[32], acol[64] = "";
+  if (skip_direct) std::snprintf(dcol, sizeof dcol, "-");
+  else std::snprintf(dcol, sizeof dcol, "%.3f", direct.seconds);
+  if (with_auto) std::snprintf(acol, sizeof acol, " %.3f (%s) |", aut.seconds, autoconv::to_string(aut.ran));
+  std::printf("| %s | %s | %.3f | %.3f | %.3f |%s %.1fx | %.1e | %.1e |\n", c.name.c_str(), dcol, fft.seconds,
+              oa.seconds, sep.seconds, acol, best / sep.seconds, sep.err, bound);
+  std::fflush(stdout);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int reps = 3, threads = 1;
-  bool with_auto = false, skip_direct = false;
+  bool with_auto = false, skip_direct = false, single = false;
   std::string cases = "vol,img,rank2";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -121,14 +154,16 @@ int main(int argc, char** argv) {
     else if (a == "--cases" && i + 1 < argc) cases = argv[++i];
     else if (a == "--auto") with_auto = true;
     else if (a == "--skip-direct") skip_direct = true;
+    else if (a == "--float") single = true;
     else {
-      std::fprintf(stderr, "usage: %s [--reps N] [--threads T] [--cases vol,img,rank2] [--auto] [--skip-direct]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--reps N] [--threads T] [--cases vol,img,rank2] [--auto] [--skip-direct] [--float]\n",
                    argv[0]);
       return 2;
     }
   }
-  std::printf("threads %d, median of %d executes on a reused plan (after one warm-up), double, Reflect border\n\n",
-              threads, reps);
+  std::printf("threads %d, median of %d executes on a reused plan (after one warm-up), %s, Reflect border\n\n", threads,
+              reps, single ? "float" : "double");
   std::printf("| case | Direct (s) | FFT (s) | OverlapAdd (s) | Separable (s) |%s best non-separable / Separable | "
               "max err vs Direct (Separable) | bound |\n|---|---:|---:|---:|---:|%s---:|---:|---:|\n",
               with_auto ? " Auto (s) |" : "", with_auto ? "---:|" : "");
@@ -137,30 +172,10 @@ int main(int argc, char** argv) {
     const std::size_t comma = std::min(cases.find(',', pos), cases.size());
     const Case c = make_case(cases.substr(pos, comma - pos));
     pos = comma + 1;
-    std::size_t n = 1;
-    for (index_t v : c.n) n *= static_cast<std::size_t>(v);
-    std::mt19937_64 rng(11);
-    std::uniform_real_distribution<double> u(-1, 1);
-    std::vector<double> x(n), ref(n), y(n);
-    for (auto& v : x) v = u(rng);
-    const Result direct = run(c, x, ref, nullptr, Method::Direct, threads, skip_direct ? 0 : reps);
-    const Result fft = run(c, x, y, &ref, Method::FFT, threads, reps);
-    const Result oa = run(c, x, y, &ref, Method::OverlapAdd, threads, reps);
-    const Result sep = run(c, x, y, &ref, Method::Separable, threads, reps);
-    Result aut;
-    if (with_auto) aut = run(c, x, y, &ref, Method::Auto, threads, reps);
-    double best = std::min(fft.seconds, oa.seconds);
-    if (!skip_direct) best = std::min(best, direct.seconds);
-    double sk = 0;
-    for (double v : c.k) sk += std::abs(v);
-    const double bound = 8 * std::numeric_limits<double>::epsilon() * std::log2(static_cast<double>(c.k.size())) * sk;
-    char dcol[32], acol[64] = "";
-    if (skip_direct) std::snprintf(dcol, sizeof dcol, "-");
-    else std::snprintf(dcol, sizeof dcol, "%.3f", direct.seconds);
-    if (with_auto) std::snprintf(acol, sizeof acol, " %.3f (%s) |", aut.seconds, autoconv::to_string(aut.ran));
-    std::printf("| %s | %s | %.3f | %.3f | %.3f |%s %.1fx | %.1e | %.1e |\n", c.name.c_str(), dcol, fft.seconds,
-                oa.seconds, sep.seconds, acol, best / sep.seconds, sep.err, bound);
-    std::fflush(stdout);
+    if (single)
+      run_case<float>(c, threads, reps, with_auto, skip_direct);
+    else
+      run_case<double>(c, threads, reps, with_auto, skip_direct);
   }
   return 0;
 }
