@@ -1,5 +1,5 @@
 // bench_separable: issue 6's acceptance 1. Method::Separable against the best
-// non-separable method (Direct, FFT, OverlapAdd) on reused plans, double:
+// non-separable method (Direct, FFT, OverlapAdd) on reused plans, double (--float: float):
 //   vol:   3-D 256^3 volume, 19^3 Gaussian (sigma 3), Reflect border (image style)
 //   img:   2-D 4096^2 image, 31^2 Gaussian (sigma 5), Reflect border
 //   rank2: 2-D 2048^2 image, 31^2 sum of two different Gaussians (rank 2), Reflect border
