@@ -10,6 +10,7 @@
 #include "direct/direct.hpp"
 #include "fft/engine.hpp"
 #include "parallel/slices.hpp"
+#include "separable/engine.hpp"
 
 namespace autoconv::detail::cost {
 
@@ -179,24 +180,21 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
                               : "kernel values unknown or not a sum of few outer products";
     return k;
   }
-  // Axis order: largest kernel first (its pass shrinks the data most).
-  std::vector<int> order;
-  for (int d = 0; d < pb.rank(); ++d)
-    if (pb.kernel[d] > 1) order.push_back(d);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return pb.kernel[a] > pb.kernel[b]; });
-  Shape cur = pb.output;
-  for (int d : order) cur[d] = pb.output[d] + pb.kernel[d] - 1;
-  const double padded = product(cur);
+  // The passes in the order the engine runs them (separable_passes: the order of
+  // least sum of volume x taps); the first reads the padded input.
+  const std::vector<SeparablePass> passes = separable_passes(pb);
+  const double padded = product(passes.front().input);
   const double elem = static_cast<double>(r.real_bytes) * (r.complex_data ? 2.0 : 1.0);
   double seconds = padded * p.direct_output[prec(r)] * (r.complex_data ? 2.0 : 1.0) /
                    speedup(std::max(1, r.workers), p);
   double bytes = padded * elem, chain = 0, biggest_pass = 0;
   std::string methods;
-  for (int d : order) {
+  for (std::size_t i = 0; i < passes.size(); ++i) {
+    const SeparablePass& pass = passes[i];
     Shape ks = Shape(std::vector<index_t>(static_cast<std::size_t>(pb.rank()), 1));
-    ks[d] = pb.kernel[d];
+    ks[pass.axis] = pass.kernel;
     Request pr = r;
-    pr.pb = make_problem(Operation::Correlate, cur, ks, Mode::Valid);
+    pr.pb = make_problem(Operation::Correlate, pass.input, ks, Mode::Valid);
     pr.separable_terms = 0;
     pr.nonfinite = 0;
     Candidate best = direct_candidate(pr, p);
@@ -207,8 +205,7 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     chain += best.seconds;
     biggest_pass = std::max(biggest_pass, static_cast<double>(best.bytes));
     methods += (methods.empty() ? "" : "+") + std::string(to_string(best.method));
-    cur[d] -= pb.kernel[d] - 1;
-    if (d != order.back()) bytes += product(cur) * elem;  // intermediate result
+    if (i + 1 < passes.size()) bytes += product(pass.output) * elem;  // intermediate result
   }
   // Real data whose passes are all Direct runs tiled (lib/separable/engine.cpp): a
   // padded plane and a window of planes per worker, ~2 MiB each, not whole arrays.
@@ -228,7 +225,7 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
   k.seconds = seconds;
   k.bytes = static_cast<std::size_t>(bytes);
   k.detail = std::to_string(r.separable_terms) + (r.separable_terms == 1 ? " term" : " terms") + " x " +
-             std::to_string(order.size()) + " passes (" + methods + ")";
+             std::to_string(passes.size()) + " passes (" + methods + ")";
   return k;
 }
 
