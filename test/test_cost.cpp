@@ -241,6 +241,33 @@ TEST_CASE("decisions: every candidate listed, forced methods reported, the table
                        doctest::Contains("valid"), autoconv::error);
 }
 
+TEST_CASE("explain reads its options as the one-shot call does; Planning::Measure explains a reused Plan") {
+  // 256^3 with a 9^3 kernel on 2 threads: setup (FFTW plans, the kernel's spectrum)
+  // makes the FFT methods dearer than Direct for one call, and cheaper per execute.
+  Options o;
+  o.threads = 2;
+  const auto once = autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same, o);
+  CHECK(once.method == Method::Direct);
+  CHECK(once.problem.find("one-shot") != std::string::npos);
+  o.planning = autoconv::Planning::Estimate;
+  CHECK(autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same, o).method == once.method);
+  o.planning = autoconv::Planning::Measure;
+  const auto reused = autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same, o);
+  CHECK(is_fft(reused.method));
+  CHECK(reused.problem.find("one-shot") == std::string::npos);
+  // The method the one-shot call's temporary Plan takes (its options through one_shot)
+  // is the one explain names for the default options.
+  std::vector<double> k(9 * 9 * 9);
+  std::mt19937_64 rng(11);  // random: not separable
+  for (double& v : k) v = std::uniform_real_distribution<double>(-1, 1)(rng);
+  Options d;
+  d.threads = 2;
+  const autoconv::Plan<double> plan(autoconv::Operation::Convolve, Shape{256, 256, 256},
+                                    autoconv::View<const double>(k.data(), Shape{9, 9, 9}), Mode::Same,
+                                    autoconv::detail::one_shot(d));
+  CHECK(plan.method() == autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same, d).method);
+}
+
 TEST_CASE("profiles: text round trip, errors name the line") {
   cost::Profile p = cost::builtin_profile();
   p.direct_tap[1] = 1.25e-11;

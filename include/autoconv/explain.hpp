@@ -16,7 +16,9 @@ namespace autoconv {
 struct Candidate {
   /// Direct, FFT, OverlapAdd or Separable.
   Method method = Method::Direct;
-  /// Predicted seconds of one execute (warm plan), from the machine profile.
+  /// Predicted seconds, from the machine profile: of the one-shot call, setup included
+  /// (Options::planning Auto or Estimate), or of one execute of a warm Plan (Measure or
+  /// Patient).
   double seconds = 0;
   /// Predicted working memory beyond input and output, in bytes.
   std::size_t bytes = 0;
@@ -45,6 +47,12 @@ struct Decision {
 /// Write Decision::table() to a stream.
 std::ostream& operator<<(std::ostream& os, const Decision& d);
 
+// Every form reads its Options as the one-shot call (convolve, correlate) does:
+// Planning::Auto is Planning::Estimate there, and the plan's setup is priced. For the
+// decision a Plan made once and executed many times takes (a Plan's Planning::Auto is
+// FFTW_MEASURE), pass Planning::Measure. Bad arguments throw autoconv::error, as the
+// call would; a malformed profile file (profile_path) throws it too.
+
 /// Decision for a signal-style problem given by shapes alone (the kernel's values are
 /// unknown, so Separable is not considered; the input is assumed finite).
 /// Convolve and correlate cost the same.
@@ -72,7 +80,8 @@ Decision explain(View<const T> input, View<const T> kernel, const Border& border
 
 /// Path of the machine profile in use ("" when the built-in constants are used):
 /// $AUTOCONV_PROFILE, else $XDG_CONFIG_HOME/autoconv/profile (or ~/.config/autoconv/profile)
-/// when that file exists. Read once, at the first decision.
+/// when that file exists. Read once, at the first decision; throws autoconv::error when
+/// the file cannot be read or parsed.
 std::string profile_path();
 
 }  // namespace autoconv

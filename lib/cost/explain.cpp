@@ -1,6 +1,7 @@
 // lib/cost/explain.cpp: autoconv::explain — the cost model's decision for the
 // arguments of a call, and its printout.
 #include <autoconv/explain.hpp>
+#include <autoconv/plan.hpp>
 
 #include <cmath>
 #include <complex>
@@ -143,9 +144,12 @@ namespace {
 using detail::cost::Request;
 
 // Shapes alone (in, k null) or the call's arguments: the kernel's values decide
-// separability, the input's non-finite samples are counted.
+// separability, the input's non-finite samples are counted. The options are read as
+// the one-shot call reads them (Planning::Auto: Estimate, setup priced); Measure or
+// Patient price a Plan made once and executed many times.
 template <class T>
-Decision decide(detail::Problem pb, const Options& o, const View<const T>* in, const View<const T>* k) {
+Decision decide(detail::Problem pb, const Options& options, const View<const T>* in, const View<const T>* k) {
+  const Options o = detail::one_shot(options);
   if (o.method != Method::Auto && o.method != Method::Direct && o.method != Method::FFT &&
       o.method != Method::OverlapAdd && o.method != Method::Separable) {
     throw error("autoconv::explain: unknown Method value " + std::to_string(static_cast<int>(o.method)));
