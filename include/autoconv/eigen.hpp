@@ -258,7 +258,9 @@ auto correlate(const X& x, const K& k, const Border& border, const Options& opti
   return detail::call(Operation::Correlate, x, k, options, border);
 }
 
-/// convolve(x, k, mode) into a caller's Tensor/TensorMap/Matrix of the result's shape; allocates nothing.
+/// convolve(x, k, mode) into a caller's Tensor/TensorMap/Matrix of the result's shape. No
+/// result is allocated, but the call makes a temporary Plan (kernel copy, work buffers):
+/// for no allocation at all, make a Plan once and use execute(plan, x, out).
 template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
 void convolve(const X& x, const K& k, Mode mode, Out&& out, const Options& options = {}) {
   detail::call_into(Operation::Convolve, x, k, out, options, mode);

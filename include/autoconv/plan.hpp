@@ -44,6 +44,13 @@ inline constexpr bool is_value_type_v =
 ///   shape = input shape.
 ///
 /// Copying a Plan is cheap and shares the precomputed state.
+///
+/// The constructors throw autoconv::error for bad arguments (the message names the
+/// argument and the shapes; see docs/errors.md), and std::bad_alloc if memory runs out.
+/// With Planning::Auto a Plan plans its transforms with FFTW_MEASURE, capped at 1 s per
+/// transform shape and cached process-wide: the first Plan of a large FFT problem may
+/// take seconds, later ones of the same shapes reuse the plans. Plans may be made from
+/// several threads at once (FFTW's planner is serialised by a lock).
 template <class T>
 class Plan {
   static_assert(is_value_type_v<T>, "autoconv::Plan<T>: T must be float, double or std::complex of either");

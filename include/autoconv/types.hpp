@@ -152,10 +152,14 @@ struct Options {
   Method method = Method::Auto;
   /// Worker threads: 0 = OpenMP's default (OMP_NUM_THREADS or the core count),
   /// 1 = run on the calling thread. A call made from inside an OpenMP parallel
-  /// region always runs on the calling thread.
+  /// region always runs on the calling thread. Calls made at once from several
+  /// std::threads each open their own team (set threads = 1 there to avoid
+  /// oversubscribing the cores). A build without OpenMP (-Dopenmp=disabled) always
+  /// runs on the calling thread.
   int threads = 0;
-  /// FFT planner effort (FFT and OverlapAdd only). Plans are cached process-wide, so
-  /// each transform shape is planned once per effort.
+  /// FFT planner effort (FFT and OverlapAdd). Plans are cached process-wide, so each
+  /// transform shape is planned once per effort. Method::Auto weighs it too: Estimate
+  /// (a one-shot call) prices the setup into the choice, Measure and Patient do not.
   Planning planning = Planning::Auto;
   /// Working memory a plan may use, in bytes (0 = half of the physical memory). A
   /// forced FFT above it fails before allocating; OverlapAdd shrinks its blocks.
