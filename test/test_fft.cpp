@@ -3,6 +3,9 @@
 // Options::axes), non-finite inputs kept local, the memory budget, concurrency.
 #include "calls.hpp"
 
+#include <fstream>
+#include <sstream>
+
 using namespace testing;
 
 namespace {
@@ -61,7 +64,10 @@ TEST_CASE_TEMPLATE("Options::axes batches the other axes, for every method", T, 
     std::vector<int> axes;
   };
   for (const P& p : {P{Shape{6, 500}, Shape{1, 31}, {1}}, P{Shape{3, 20, 24}, Shape{1, 5, 4}, {1, 2}},
-                     P{Shape{40, 5}, Shape{7, 1}, {0}}}) {
+                     P{Shape{40, 5}, Shape{7, 1}, {0}},
+                     // The kernel longer than the input on the listed axis, shorter on the
+                     // other: 'valid' swaps the operands there (scipy would refuse the 2-D call).
+                     P{Shape{6, 3}, Shape{1, 5}, {1}}}) {
     const auto x = random_array<T>(p.x, rng);
     const auto k = random_array<T>(p.k, rng);
     for (int style = 0; style < 3; ++style) {
@@ -95,6 +101,15 @@ TEST_CASE_TEMPLATE("Options::axes batches the other axes, for every method", T, 
   o.axes = {2};
   CHECK_THROWS_WITH_AS(autoconv::convolve<T>(x.view(), k.view(), Mode::Same, out.view(), o),
                        doctest::Contains("names axis 2, outside [0, 2)"), autoconv::error);
+  // An origin per axis must be 0 on an axis that is not convolved; the output is untouched.
+  const auto k1 = random_array<T>(Shape{1, 3}, rng);
+  o.axes = {1};
+  for (auto& v : out.v) v = T(-7);
+  CHECK_THROWS_WITH_AS(autoconv::convolve<T>(x.view(), k1.view(), Border{Boundary::Reflect, 0.0, {1, 1}}, out.view(), o),
+                       doctest::Contains("origin 1 on axis 0, which is not in Options::axes; it must be 0 there "
+                                         "(input (4, 9), kernel (1, 3))"),
+                       autoconv::error);
+  CHECK(std::all_of(out.v.begin(), out.v.end(), [](const T& v) { return v == T(-7); }));
 }
 
 TEST_CASE_TEMPLATE("non-finite inputs stay inside the kernel's footprint for every method", T, float, double,
@@ -108,26 +123,36 @@ TEST_CASE_TEMPLATE("non-finite inputs stay inside the kernel's footprint for eve
     x.v[0] = T(std::numeric_limits<real_t<T>>::quiet_NaN());
     for (int i = 0; i < 3; ++i) x.v[rng() % x.v.size()] = T(std::numeric_limits<real_t<T>>::infinity());
     x.v[rng() % x.v.size()] = T(std::numeric_limits<real_t<T>>::quiet_NaN());
-    for (auto b : {Boundary::Reflect, Boundary::Constant, Boundary::Wrap}) {
-      const Border border{b, 0.5, {}};
-      Array<T> direct(xs);
-      autoconv::convolve<T>(x.view(), k.view(), border, direct.view(), with(autoconv::Method::Direct));
-      const auto ref = reference_image(false, x, k, to_ext(b), 0.5, {});
-      for (auto m : fft_methods) {
+    if constexpr (is_complex_v<T>) {  // non-finite imaginary parts count too
+      using R = real_t<T>;
+      x.v[rng() % x.v.size()] = T(R(0), std::numeric_limits<R>::quiet_NaN());
+      x.v[rng() % x.v.size()] = T(R(1), -std::numeric_limits<R>::infinity());
+    }
+    // The finite/non-finite pattern is the long-double reference's, Direct's too; an
+    // infinite cval makes every output that reads the extension non-finite.
+    const double inf = std::numeric_limits<double>::infinity();
+    for (auto [b, cval] : {std::pair{Boundary::Reflect, 0.5}, std::pair{Boundary::Constant, 0.5},
+                           std::pair{Boundary::Wrap, 0.5}, std::pair{Boundary::Constant, inf}}) {
+      const Border border{b, cval, {}};
+      const auto ref = reference_image(false, x, k, to_ext(b), cval, {});
+      for (auto m : {autoconv::Method::Direct, autoconv::Method::FFT, autoconv::Method::OverlapAdd}) {
         Array<T> out(xs);
         autoconv::convolve<T>(x.view(), k.view(), border, out.view(), with(m));
         std::size_t mismatched = 0, nonfinite = 0;
         double worst = 0;
         for (std::size_t i = 0; i < out.v.size(); ++i) {
-          const bool fd = std::isfinite(std::abs(direct.v[i])), fo = std::isfinite(std::abs(out.v[i]));
-          if (fd != fo) ++mismatched;
-          if (!fd) ++nonfinite;
-          if (fd && fo) worst = std::max(worst, static_cast<double>(std::abs(wide_t<T>(out.v[i]) - ref.v[i])));
+          const bool fr = std::isfinite(std::abs(ref.v[i])), fo = std::isfinite(std::abs(out.v[i]));
+          if (fr != fo) ++mismatched;
+          if (!fr) ++nonfinite;
+          if (fr && fo) worst = std::max(worst, static_cast<double>(std::abs(wide_t<T>(out.v[i]) - ref.v[i])));
         }
-        CHECK_MESSAGE(mismatched == 0, autoconv::to_string(m), " x", xs.str(), " ", autoconv::to_string(b));
+        const std::string what = std::string(autoconv::to_string(m)) + " x" + xs.str() + " " +
+                                 autoconv::to_string(b) + " cval " + std::to_string(cval);
+        CHECK_MESSAGE(mismatched == 0, what);
         CHECK(nonfinite > 0);
-        CHECK(nonfinite < out.v.size() / 2);  // local, not everywhere
-        CHECK_MESSAGE(worst <= fft_bound(x, k, 0.5), autoconv::to_string(m), " x", xs.str());
+        if (cval != inf) CHECK_MESSAGE(nonfinite < out.v.size() / 2, what);  // local, not everywhere
+        else CHECK_MESSAGE(nonfinite < out.v.size(), what);  // the middle reads no extension
+        CHECK_MESSAGE(worst <= fft_bound(x, k, cval == inf ? 0.0 : cval), what);
       }
     }
   }
@@ -196,10 +221,29 @@ TEST_CASE("wisdom round-trips through a file") {
   const auto x = random_array<float>(Shape{100}, rng);
   const auto k = random_array<float>(Shape{7}, rng);
   Array<float> out(x.shape);
-  autoconv::convolve<float>(x.view(), k.view(), Mode::Same, out.view(), with(autoconv::Method::FFT));
+  auto o = with(autoconv::Method::FFT);
+  o.planning = autoconv::Planning::Measure;  // measured plans are what wisdom records
+  autoconv::convolve<float>(x.view(), k.view(), Mode::Same, out.view(), o);
   CHECK(autoconv::save_wisdom(path));
+  std::string text;
+  {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+  }
+  // Both precisions' wisdom, each in FFTW's own format, the single-precision one not empty.
+  CHECK(text.find("(fftw-3") == 0);
+  const std::size_t single = text.find("fftwf_wisdom");
+  REQUIRE(single != std::string::npos);
+  CHECK(text.find("(fftwf_", single) != std::string::npos);  // at least one solver entry
   CHECK(autoconv::load_wisdom(path));
   CHECK_FALSE(autoconv::load_wisdom("/nonexistent/autoconv-wisdom"));
+  {
+    std::ofstream f(path, std::ios::trunc);
+    f << "not wisdom\n";
+  }
+  CHECK_FALSE(autoconv::load_wisdom(path));
   std::remove(path.c_str());
 }
 
@@ -231,7 +275,7 @@ TEST_CASE("a program's own FFTW lock is used for planning, and can be removed ag
   CHECK_THROWS_AS(autoconv::set_fftw_lock(counting_lock, nullptr, &lock), autoconv::error);
 }
 
-TEST_CASE_TEMPLATE("FFT and OverlapAdd give the single-thread numbers with 1, 2, 3 and 7 threads", T, float, double,
+TEST_CASE_TEMPLATE("FFT and OverlapAdd stay within the bound of the exact result with 1, 2, 3 and 7 threads", T, float, double,
                    std::complex<float>) {
   // FFT: one unit (a transform split between the threads for rank >= 2) or one per
   // batch slice; OverlapAdd: blocks over the threads. NaN included.
