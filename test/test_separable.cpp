@@ -265,6 +265,16 @@ TEST_CASE("Plan reports Method::Separable; a kernel that is not a sum of few out
     CHECK(std::string(e.what()).find("kernel (3, 4, 3) is not") != std::string::npos);
   }
   CHECK(std::all_of(out.v.begin(), out.v.end(), [](double v) { return v == 42.0; }));
+  // Its buffers count against Options::memory_limit, checked before anything is written.
+  autoconv::Options tight = o;
+  tight.memory_limit = 1000;
+  CHECK_THROWS_WITH_AS(autoconv::convolve<double>(x.view(), g.view(), Mode::Same, out.view(), tight),
+                       doctest::Contains("Method::Separable needs"), autoconv::error);
+  CHECK_THROWS_WITH_AS(autoconv::convolve<double>(x.view(), g.view(), Mode::Same, out.view(), tight),
+                       doctest::Contains("of buffers (input (9, 8, 7), kernel (3, 5, 3), 1 term), above "
+                                         "Options::memory_limit = 1000 bytes"),
+                       autoconv::error);
+  CHECK(std::all_of(out.v.begin(), out.v.end(), [](double v) { return v == 42.0; }));
 }
 
 TEST_CASE_TEMPLATE("Options::axes batches, a one-tap kernel, non-finite input", T, double, std::complex<float>) {

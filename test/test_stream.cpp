@@ -231,6 +231,13 @@ TEST_CASE("stream errors name the argument and leave the output and the stream u
     o.axes = {0};
     Stream<double>(kv, Mode::Same, o);
   }, "Options::axes");
+  throws([&] {  // forced FFT blocks: a 10001-tap kernel's spectrum alone is ~160 KiB
+    std::vector<double> long_k(10001, 1.0);
+    autoconv::Options o;
+    o.method = Method::OverlapAdd;
+    o.memory_limit = 64 * 1024;
+    Stream<double>(View<const double>(long_k.data(), Shape{10001}), Mode::Same, o);
+  }, "FFT blocks for kernel (10001,) and 1 channel(s) need more than Options::memory_limit = 64 KiB");
 
   Stream<double> s(kv, Mode::Full, {}, 2);
   const View<const double> chunk(x.data(), Shape{2, 16});

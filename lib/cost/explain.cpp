@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "core/format.hpp"
 #include "core/value.hpp"
 #include "core/views.hpp"
 #include "cost/model.hpp"
@@ -173,17 +174,8 @@ std::string seconds_str(double s) {
   return b;
 }
 
-std::string bytes_str(std::size_t n, bool feasible) {
-  if (!feasible) return "-";
-  char b[32];
-  const double v = static_cast<double>(n);
-  if (v >= 1024.0 * 1024 * 1024)
-    std::snprintf(b, sizeof b, "%.2f GiB", v / (1024.0 * 1024 * 1024));
-  else if (v >= 1024.0 * 1024)
-    std::snprintf(b, sizeof b, "%.1f MiB", v / (1024.0 * 1024));
-  else
-    std::snprintf(b, sizeof b, "%.0f KiB", v / 1024.0);
-  return b;
+std::string memory_str(std::size_t n, bool feasible) {
+  return feasible ? detail::bytes_str(static_cast<double>(n)) : "-";
 }
 
 }  // namespace
@@ -196,7 +188,7 @@ std::string Decision::table() const {
   s += line;
   for (const Candidate& c : candidates) {
     std::snprintf(line, sizeof line, "%c %-12s %10s %10s  %-42s %s\n", c.method == method ? '*' : ' ',
-                  to_string(c.method), seconds_str(c.seconds).c_str(), bytes_str(c.bytes, c.feasible).c_str(),
+                  to_string(c.method), seconds_str(c.seconds).c_str(), memory_str(c.bytes, c.feasible).c_str(),
                   c.detail.c_str(), c.why_not.c_str());
     s += line;
   }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/format.hpp"
 #include "direct/direct.hpp"
 #include "fft/engine.hpp"
 #include "parallel/slices.hpp"
@@ -25,12 +26,6 @@ double product(const Shape& s) {
 // Speed-up of `n` threads over one: each added thread is worth `efficiency` of a core
 // (memory bandwidth and the uneven last slices cost the rest).
 double speedup(int n, const Profile& p) { return 1.0 + (n - 1) * p.thread_efficiency; }
-
-std::string mib(double bytes) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1f MiB", bytes / (1024.0 * 1024.0));
-  return b;
-}
 
 std::string count(double n) {
   char b[32];
@@ -218,8 +213,8 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
   if (bytes > static_cast<double>(r.memory_limit)) {
     k.feasible = false;
     k.seconds = HUGE_VAL;
-    k.why_not = "needs " + mib(bytes) + " of working memory, above Options::memory_limit = " +
-                mib(static_cast<double>(r.memory_limit));
+    k.why_not = "needs " + bytes_str(bytes) + " of working memory, above Options::memory_limit = " +
+                bytes_str(static_cast<double>(r.memory_limit));
     return k;
   }
   k.seconds = seconds;

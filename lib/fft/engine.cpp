@@ -12,6 +12,7 @@
 #include <limits>
 #include <numeric>
 
+#include "core/format.hpp"
 #include "cost/model.hpp"
 #include "parallel/slices.hpp"
 
@@ -22,15 +23,6 @@
 namespace autoconv::detail {
 
 namespace {
-
-std::string bytes_str(double b) {
-  char buf[64];
-  if (b >= 1024.0 * 1024 * 1024)
-    std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024));
-  return buf;
-}
 
 // Transform axes: those where the kernel has more than one tap (the others are a
 // batch: output i reads input i). A one-tap kernel still needs one axis.
@@ -262,7 +254,7 @@ FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout l
   // Units (batch slices x blocks) run in parallel; a transform is never threaded by
   // FFTW itself: here FFTW's 2 threads gained nothing on a 144^3 r2c+c2r pair
   // (pthreads: 19.5 vs 20.5 ms) and its OpenMP build lost 3x (72 ms) to spinning
-  // threads, and MACHINE_NOTES.md measured them 8x slower at 1e4 points.
+  // threads, and they were measured 8x slower at 1e4 points.
   tr_ = fft::transform(n, cplx, std::is_same_v<R, float>, effort, 1);
 
   // Kernel spectrum: kf (convolution order, kf[m] = kc[M-1-m]) at buffer positions

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/format.hpp"
 #include "core/simd.hpp"
 #include "cost/model.hpp"
 #include "parallel/slices.hpp"
@@ -1277,10 +1278,10 @@ std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& p
                                                                 const SeparableOptions& options) {
   const std::size_t bytes = separable_workspace_bytes(pb, sizeof(T), f.terms);
   if (bytes > options.memory_limit)
-    throw error(std::string(pb.api_name()) + ": Method::Separable needs " + std::to_string(bytes) +
-                " bytes of buffers (input " + pb.input.str() + ", kernel " + pb.kernel.str() + ", " +
-                std::to_string(f.terms) + " terms), above Options::memory_limit = " +
-                std::to_string(options.memory_limit));
+    throw error(std::string(pb.api_name()) + ": Method::Separable needs " + bytes_str(static_cast<double>(bytes)) +
+                " of buffers (input " + pb.input.str() + ", kernel " + pb.kernel.str() + ", " +
+                std::to_string(f.terms) + (f.terms == 1 ? " term" : " terms") + "), above Options::memory_limit = " +
+                bytes_str(static_cast<double>(options.memory_limit)));
   return std::make_unique<const SeparableEngine<T>>(pb, f, options);
 }
 

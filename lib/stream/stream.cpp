@@ -17,6 +17,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/format.hpp"
 #include "core/problem.hpp"
 #include "core/views.hpp"
 #include "fft/engine.hpp"
@@ -313,7 +314,7 @@ std::unique_ptr<StreamImpl<T>> build_stream(Operation op, const View<const T>& k
       blk = stream_block_length(M, sizeof(real_t<T>), is_complex_v<T>, channels, limit);
       if (blk.F == 0)
         throw error(api + ": FFT blocks for kernel " + kernel.shape().str() + " and " + std::to_string(channels) +
-                    " channel(s) need more than Options::memory_limit = " + std::to_string(limit) + " bytes");
+                    " channel(s) need more than Options::memory_limit = " + bytes_str(static_cast<double>(limit)));
       fft = true;
       break;
     default:
