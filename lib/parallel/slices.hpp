@@ -16,8 +16,8 @@
 namespace autoconv::detail {
 
 /// Below this many multiply-adds a call stays on the calling thread: forking an
-/// OpenMP team costs ~5-20 us here and MACHINE_NOTES.md measured threading to lose
-/// below ~0.5 ms of work; 2e6 multiply-adds is ~0.1-0.3 ms on one core.
+/// OpenMP team costs ~5-20 us here, and threading measured a loss below ~0.5 ms of
+/// work; 2e6 multiply-adds is ~0.1-0.3 ms on one core.
 inline constexpr double min_work_per_thread = 2.0e6;
 
 /// Threads a call asking for `requested` (0 = OpenMP's default) may use at most.

@@ -53,8 +53,8 @@ struct SeparableOptions {
   int workers = 1;
 };
 
-/// The method a pass runs when SeparableOptions::pass_method is Auto. The cost model
-/// takes over here (today: Direct, as Method::Auto).
+/// The method a pass runs when SeparableOptions::pass_method is Auto: the cost
+/// model prices the pass on its own shape as a reused plan (Direct, FFT or OverlapAdd).
 Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers);
 
 template <class T>

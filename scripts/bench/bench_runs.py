@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs a benchmark program several times and reports the median of each column.
 
-The machine is shared and noisy (MACHINE_NOTES.md: the same work varies up to
+The machine is shared and noisy (measured: the same work varies up to
 1.5-2x between runs), so BENCHMARKS.md quotes medians over separate runs, each of
 which already reports the median of its repetitions.
 

@@ -9,9 +9,9 @@ OMP_NUM_THREADS or every core; 1: the calling thread only). ``Plan`` makes a pro
 once and runs it many times. docs/python.md lists the dtype rules and the few
 places where autoconv and scipy differ.
 """
-import timeit
+import timeit as _timeit
 
-import numpy as np
+import numpy as _np
 
 from . import _core
 
@@ -43,19 +43,19 @@ def _value_dtype(*dtypes):
     for d in dtypes:
         if d.kind not in 'biufc':
             raise TypeError("autoconv: arrays of dtype %s are not supported (numbers only)" % d)
-    r = np.result_type(*dtypes)
+    r = _np.result_type(*dtypes)
     if r.kind == 'c':
-        return np.dtype(np.complex64 if r.itemsize <= 8 else np.complex128)
+        return _np.dtype(_np.complex64 if r.itemsize <= 8 else _np.complex128)
     if r.kind == 'f':
-        return np.dtype(np.float32 if r.itemsize <= 4 else np.float64)
-    return np.dtype(np.float64)
+        return _np.dtype(_np.float32 if r.itemsize <= 4 else _np.float64)
+    return _np.dtype(_np.float64)
 
 
 def _threads(threads):
     if threads is None:
         return 0
     t = int(threads)
-    if t == -1:  # scipy.fft's workers=-1: every core
+    if t == -1:  # scipy.fft's workers=-1 spelling: OpenMP's default, as None (OMP_NUM_THREADS or every core)
         return 0
     if t < 0:
         raise ValueError("autoconv: threads must be None, -1 or a positive count, not %d" % t)
@@ -65,8 +65,8 @@ def _threads(threads):
 def _run(op, x, k, mode, boundary, cval, origin, method, threads, axes=(), out=None, dtype=None):
     """One call of the core: x and k cast to `dtype` (default: their common value dtype)."""
     dt = dtype or _value_dtype(x.dtype, k.dtype)
-    x = np.asarray(x, dtype=dt)
-    k = np.asarray(k, dtype=dt)
+    x = _np.asarray(x, dtype=dt)
+    k = _np.asarray(k, dtype=dt)
     cval = complex(cval)
     plan = _core.Plan(op, x.shape, k, mode, boundary, cval.real, list(origin), method, _threads(threads),
                       list(axes), 'estimate')
@@ -75,15 +75,15 @@ def _run(op, x, k, mode, boundary, cval, origin, method, threads, axes=(), out=N
         # the core's cval is real: add the imaginary part's share by linearity
         # (the result of an all-zero input extended by 1 is where the border reaches)
         edge = _core.Plan(op, x.shape, k, mode, boundary, 1.0, list(origin), method, _threads(threads),
-                          list(axes), 'estimate')(np.zeros(x.shape, dt))
+                          list(axes), 'estimate')(_np.zeros(x.shape, dt))
         result += 1j * cval.imag * edge
     return result
 
 
 def _check_cval(cval, complex_data, message):
-    if np.iscomplexobj(cval) and not complex_data and complex(cval).imag != 0:
+    if _np.iscomplexobj(cval) and not complex_data and complex(cval).imag != 0:
         raise ValueError(message)
-    return complex(cval) if complex_data else float(np.real(cval))
+    return complex(cval) if complex_data else float(_np.real(cval))
 
 
 def _same_rank(in1, in2):
@@ -113,8 +113,8 @@ def _check_mode(mode):
 # ---------------------------------------------------------------- scipy.signal
 
 def _signal(op, in1, in2, mode, method, threads):
-    in1 = np.asarray(in1)
-    in2 = np.asarray(in2)
+    in1 = _np.asarray(in1)
+    in2 = _np.asarray(in2)
     if in1.ndim == in2.ndim == 0:
         return in1 * (in2.conj() if op == 'correlate' else in2)
     _same_rank(in1, in2)
@@ -147,7 +147,7 @@ def _freq_axes(ndim, axes):
     """scipy.fft's normalisation of `axes` (None = all)."""
     if axes is None:
         return list(range(ndim))
-    axes = np.atleast_1d(np.asarray(axes))
+    axes = _np.atleast_1d(_np.asarray(axes))
     if axes.size == 0:
         raise ValueError("when provided, axes cannot be empty")
     if axes.ndim != 1 or axes.dtype.kind not in 'iu':
@@ -167,13 +167,13 @@ def _freq_conv(in1, in2, mode, axes, method, threads):
     on the other axes not listed the extents must be equal (one kernel per slice: a
     loop of batched calls here) or one of them 1.
     """
-    in1 = np.asarray(in1)
-    in2 = np.asarray(in2)
+    in1 = _np.asarray(in1)
+    in2 = _np.asarray(in2)
     if in1.ndim == in2.ndim == 0:
         return in1 * in2
     _same_rank(in1, in2)
     if in1.size == 0 or in2.size == 0:
-        return np.array([])
+        return _np.array([])
     _check_mode(mode)
     s1, s2 = in1.shape, in2.shape
     axes = [a for a in _freq_axes(in1.ndim, axes) if s1[a] != 1 and s2[a] != 1]
@@ -183,8 +183,8 @@ def _freq_conv(in1, in2, mode, axes, method, threads):
         in1, in2 = in2, in1
         s1, s2 = s2, s1
     dt = _value_dtype(in1.dtype, in2.dtype)
-    x = np.asarray(in1, dtype=dt)
-    k = np.asarray(in2, dtype=dt)
+    x = _np.asarray(in1, dtype=dt)
+    k = _np.asarray(in2, dtype=dt)
     if not axes:  # nothing to convolve: a broadcast product, as scipy
         ret = x * k
         return _centered(ret, s1).copy() if mode == 'same' else ret
@@ -197,12 +197,12 @@ def _freq_conv(in1, in2, mode, axes, method, threads):
                 c = (s2[a] - 1) // 2
                 k = k[(slice(None),) * a + (slice(c, c + 1),)]
                 continue
-            x = np.broadcast_to(x, x.shape[:a] + (s2[a],) + x.shape[a + 1:])
+            x = _np.broadcast_to(x, x.shape[:a] + (s2[a],) + x.shape[a + 1:])
         paired.append(a)
     if not paired:
         return _run('convolve', x, k, mode, None, 0.0, (), method, threads, axes, dtype=dt)
     out = None
-    for idx in np.ndindex(*[x.shape[a] for a in paired]):
+    for idx in _np.ndindex(*[x.shape[a] for a in paired]):
         sl = [slice(None)] * x.ndim
         for a, i in zip(paired, idx):
             sl[a] = slice(i, i + 1)
@@ -212,7 +212,7 @@ def _freq_conv(in1, in2, mode, axes, method, threads):
             shape = list(r.shape)
             for a in paired:
                 shape[a] = x.shape[a]
-            out = np.empty(shape, dt)
+            out = _np.empty(shape, dt)
         out[sl] = r
     return out
 
@@ -228,8 +228,8 @@ def oaconvolve(in1, in2, mode='full', axes=None, *, threads=None):
 
 
 def _conv2d_args(name, in1, in2, mode, boundary, fillvalue):
-    in1 = np.asarray(in1)
-    in2 = np.asarray(in2)
+    in1 = _np.asarray(in1)
+    in2 = _np.asarray(in2)
     if not in1.ndim == in2.ndim == 2:
         raise ValueError('%s inputs must both be 2-D arrays' % name)
     _check_mode(mode)
@@ -262,7 +262,7 @@ def correlate2d(in1, in2, mode='full', boundary='fill', fillvalue=0, *, threads=
         return _run('correlate', in1, in2, None, boundary, fill, origin, method, threads)
     swapped = _inputs_swap_needed(mode, in1.shape, in2.shape)
     out = _run('correlate', in1, in2, mode, boundary, fill, (), method, threads)
-    return np.conj(out, out=out) if swapped and out.dtype.kind == 'c' else out
+    return _np.conj(out, out=out) if swapped and out.dtype.kind == 'c' else out
 
 
 # ---------------------------------------------------------------- Plan
@@ -278,7 +278,7 @@ def _style(who, mode, boundary, origin):
     if mode in _IMAGE_BOUNDARIES:
         if boundary is not None:
             raise ValueError("%s: an image-style mode (%r) takes no boundary" % (who, mode))
-        return None, _IMAGE_BOUNDARIES[mode], [int(o) for o in np.atleast_1d(origin)]
+        return None, _IMAGE_BOUNDARIES[mode], [int(o) for o in _np.atleast_1d(origin)]
     raise ValueError("%s: mode must be 'full', 'same', 'valid' or one of %s, not %r"
                      % (who, ', '.join(_IMAGE_BOUNDARIES), mode))
 
@@ -305,22 +305,22 @@ class Plan:
 
     def __init__(self, shape, kernel, mode='full', boundary=None, cval=0.0, origin=0, *, op='convolve',
                  dtype=None, method='auto', threads=None, axes=None, planning='auto'):
-        kernel = np.asarray(kernel)
-        dt = _value_dtype(kernel.dtype if dtype is None else np.dtype(dtype))
+        kernel = _np.asarray(kernel)
+        dt = _value_dtype(kernel.dtype if dtype is None else _np.dtype(dtype))
         if kernel.dtype.kind == 'c' and dt.kind != 'c':
             raise TypeError("autoconv.Plan: a complex kernel needs a complex dtype, not %s" % dt)
         if method not in _OUR_METHODS:
             raise ValueError("autoconv.Plan: method must be one of %s, not %r" % (', '.join(_OUR_METHODS), method))
-        shape = tuple(int(s) for s in np.atleast_1d(shape))
+        shape = tuple(int(s) for s in _np.atleast_1d(shape))
         mode_arg, border, origin = _style('autoconv.Plan', mode, boundary, origin)
-        self._plan = _core.Plan(op, list(shape), np.asarray(kernel, dtype=dt), mode_arg, border, float(cval),
+        self._plan = _core.Plan(op, list(shape), _np.asarray(kernel, dtype=dt), mode_arg, border, float(cval),
                                 origin, method, _threads(threads), list(axes or []), planning)
 
     def __call__(self, x, out=None):
-        x = np.asarray(x)
+        x = _np.asarray(x)
         if x.dtype.kind == 'c' and self.dtype.kind != 'c':
             raise TypeError("autoconv.Plan: complex input to a plan of dtype %s" % self.dtype)
-        return self._plan(np.asarray(x, dtype=self.dtype), out)
+        return self._plan(_np.asarray(x, dtype=self.dtype), out)
 
     input_shape = property(lambda self: self._plan.input_shape, doc="Shape every input must have.")
     output_shape = property(lambda self: self._plan.output_shape, doc="Shape of the result.")
@@ -349,13 +349,13 @@ def explain(in1, in2, mode='full', boundary=None, cval=0.0, origin=0, *, threads
     .method, .seconds, .bytes, .feasible, .detail and .why_not; ``d.problem`` and
     ``d.profile`` the problem in words and where the machine constants came from.
     """
-    in1 = np.asarray(in1)
-    in2 = np.asarray(in2)
+    in1 = _np.asarray(in1)
+    in2 = _np.asarray(in2)
     _same_rank(in1, in2)
     dt = _value_dtype(in1.dtype, in2.dtype)
     mode_arg, border, origin = _style('autoconv.explain', mode, boundary, origin)
-    return _core.explain(np.asarray(in1, dtype=dt), np.asarray(in2, dtype=dt), mode_arg, border,
-                         float(np.real(cval)), origin, _threads(threads), list(axes or []))
+    return _core.explain(_np.asarray(in1, dtype=dt), _np.asarray(in2, dtype=dt), mode_arg, border,
+                         float(_np.real(cval)), origin, _threads(threads), list(axes or []))
 
 
 def choose_conv_method(in1, in2, mode='full', measure=False, *, threads=None):
@@ -365,8 +365,8 @@ def choose_conv_method(in1, in2, mode='full', measure=False, *, threads=None):
     is 'fft', its separable passes are 'direct'. measure=True times autoconv's convolve
     with each and returns (the faster, {'direct': seconds, 'fft': seconds}), as scipy.
     """
-    in1 = np.asarray(in1)
-    in2 = np.asarray(in2)
+    in1 = _np.asarray(in1)
+    in2 = _np.asarray(in2)
     if in1.ndim == in2.ndim == 0:
         return ('direct', {'direct': 0.0, 'fft': 0.0}) if measure else 'direct'
     _same_rank(in1, in2)
@@ -374,7 +374,7 @@ def choose_conv_method(in1, in2, mode='full', measure=False, *, threads=None):
     if measure:
         times = {}
         for method in ('fft', 'direct'):
-            number, total = timeit.Timer(lambda: convolve(in1, in2, mode, method, threads=threads)).autorange()
+            number, total = _timeit.Timer(lambda: convolve(in1, in2, mode, method, threads=threads)).autorange()
             times[method] = total / number
         return min(times, key=times.get), times
     return _SCIPY_METHOD[explain(in1, in2, mode, threads=threads).method]

@@ -4,7 +4,7 @@ Same arguments, defaults and output rules as scipy 1.10 (output shape = input sh
 output dtype = the input's, or its complex twin with complex weights; ``output=`` an
 array or a dtype), plus keyword-only ``threads=`` and ``method=``.
 """
-import numpy as np
+import numpy as _np
 from numpy.core.multiarray import normalize_axis_index
 
 from . import _IMAGE_BOUNDARIES, _check_cval, _run
@@ -15,14 +15,14 @@ __all__ = ['convolve', 'correlate', 'convolve1d', 'correlate1d']
 def _output(output, input, complex_output):
     """scipy's _get_output: (array to write into or None, dtype of the result)."""
     if output is None:
-        dt = np.promote_types(input.dtype, np.complex64) if complex_output else input.dtype
-        return None, np.dtype(dt)
-    if isinstance(output, (type, np.dtype, str)):
-        dt = np.dtype(output)
+        dt = _np.promote_types(input.dtype, _np.complex64) if complex_output else input.dtype
+        return None, _np.dtype(dt)
+    if isinstance(output, (type, _np.dtype, str)):
+        dt = _np.dtype(output)
         if complex_output and dt.kind != 'c':
             if isinstance(output, str):
                 raise RuntimeError("output must have complex dtype")
-            dt = np.promote_types(dt, np.complex64)
+            dt = _np.promote_types(dt, _np.complex64)
         return None, dt
     if output.shape != input.shape:
         raise RuntimeError("output shape not correct")
@@ -32,15 +32,15 @@ def _output(output, input, complex_output):
 
 
 def _image(op, input, weights, output, mode, cval, origin, threads, method, axes=()):
-    input = np.asarray(input)
-    weights = np.asarray(weights)
+    input = _np.asarray(input)
+    weights = _np.asarray(weights)
     if not isinstance(mode, str):
         raise RuntimeError("A sequence of modes is not supported")
     if mode not in _IMAGE_BOUNDARIES:
         raise RuntimeError('boundary mode not supported')
     if len([n for n in weights.shape if n > 0]) != input.ndim:
         raise RuntimeError('filter weights array has incorrect shape.')
-    if isinstance(origin, str) or not np.iterable(origin):
+    if isinstance(origin, str) or not _np.iterable(origin):
         origin = [origin] * input.ndim
     origin = [int(o) for o in origin]
     if len(origin) != input.ndim:
@@ -52,14 +52,14 @@ def _image(op, input, weights, output, mode, cval, origin, threads, method, axes
     # input's dtype; float32 data stays float32 here, within the float32 error bound).
     # Integers and bool compute in double.
     single = input.dtype.kind in 'fc' and input.dtype.itemsize <= (8 if input.dtype.kind == 'c' else 4)
-    dt = np.dtype((np.complex64 if complex_output else np.float32) if single
-                  else (np.complex128 if complex_output else np.float64))
+    dt = _np.dtype((_np.complex64 if complex_output else _np.float32) if single
+                  else (_np.complex128 if complex_output else _np.float64))
     if input.size == 0:
-        result = np.zeros(input.shape, out_dtype)
+        result = _np.zeros(input.shape, out_dtype)
     else:
         direct = (out is not None and out.dtype == dt and out.flags.writeable
                   and all(s % dt.itemsize == 0 for s in out.strides)
-                  and not np.may_share_memory(input, out))
+                  and not _np.may_share_memory(input, out))
         result = _run(op, input, weights, None, _IMAGE_BOUNDARIES[mode], cval, origin, method, threads, axes,
                       out=out if direct else None, dtype=dt)
         if direct:
@@ -81,8 +81,8 @@ def convolve(input, weights, output=None, mode='reflect', cval=0.0, origin=0, *,
 
 
 def _image1d(op, input, weights, axis, output, mode, cval, origin, threads, method):
-    input = np.asarray(input)
-    weights = np.asarray(weights)
+    input = _np.asarray(input)
+    weights = _np.asarray(weights)
     if weights.ndim != 1 or weights.shape[0] < 1:
         raise RuntimeError('no filter weights given')
     axis = normalize_axis_index(axis, input.ndim)
