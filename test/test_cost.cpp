@@ -292,6 +292,21 @@ TEST_CASE("profiles: text round trip, errors name the line") {
                        autoconv::error);
 }
 
+// Run alone by a third registration in test/meson.build, which points $AUTOCONV_PROFILE
+// at a file that does not exist.
+TEST_CASE("missing AUTOCONV_PROFILE: a profile asked for by name and not there is an error at every decision") {
+  const char* env = std::getenv("AUTOCONV_PROFILE");
+  REQUIRE(env != nullptr);
+  const std::string want = std::string("$AUTOCONV_PROFILE = '") + env + "' cannot be read; run autoconv-calibrate";
+  for (int call = 0; call < 2; ++call)  // not only the first: the profile is never silently replaced
+    CHECK_THROWS_WITH_AS(autoconv::explain<double>(Shape{64, 64}, Shape{5, 5}, Mode::Same), doctest::Contains(want.c_str()),
+                         autoconv::error);
+  std::vector<double> k(25, 1.0);
+  CHECK_THROWS_WITH_AS(autoconv::Plan<double>(autoconv::Operation::Convolve, Shape{64, 64},
+                                              autoconv::View<const double>(k.data(), Shape{5, 5}), Mode::Same),
+                       doctest::Contains(want.c_str()), autoconv::error);
+}
+
 // Run alone by a second registration in test/meson.build, which points
 // $AUTOCONV_PROFILE at test/data/profile_direct_only.txt (the first registration
 // points $XDG_CONFIG_HOME at an empty folder, so the other cases see the built-in

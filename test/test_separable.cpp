@@ -368,6 +368,14 @@ TEST_CASE_TEMPLATE("random kernels are never detected as separable", T, float, d
     const auto k = random_array<std::complex<T>>(Shape{2 + static_cast<index_t>(rc() % 8), 2 + static_cast<index_t>(rc() % 8)}, rc);
     CHECK(!factor_kernel(k.shape, k.v.data(), 1));
   }
+  // Non-finite kernels are never factored, even a rank-1 one with one NaN or Inf tap
+  // (its products would spread the NaN to taps that are finite).
+  auto g = outer<T>({gauss1<T>(5, 1.0), gauss1<T>(7, 1.5)});
+  for (T bad : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity()}) {
+    auto k = g;
+    k.v[12] = bad;
+    CHECK(!factor_kernel(k.shape, k.v.data(), 4));
+  }
 }
 
 TEST_CASE_TEMPLATE("rank-1 and rank-2 kernels are found with their rank, perturbed ones are not", T, float, double) {

@@ -103,7 +103,7 @@ void check_exact(bool correlate, int style, Mode mode, const Border& border, ind
 }  // namespace
 
 TEST_CASE_TEMPLATE("stream = exact reference, every mode and border it supports", T, float, double,
-                   std::complex<double>) {
+                   std::complex<float>, std::complex<double>) {
   std::mt19937_64 rng(61);
   for (Method method : {Method::Direct, Method::OverlapAdd})
     for (index_t M : {1, 3, 4, 101})
@@ -168,6 +168,16 @@ TEST_CASE("stream: the cost model takes FFT blocks for long kernels, direct sums
   const Stream<double> b(View<const double>(k10001.data(), Shape{10001}), Mode::Same);
   CHECK(b.method() == Method::OverlapAdd);
   CHECK(b.block_length() >= 2 * 10001);
+  // A forced FFT streams by the same overlap-save blocks (a whole-signal transform
+  // cannot be streamed); forced Direct sums directly whatever the kernel.
+  autoconv::Options fft, direct;
+  fft.method = Method::FFT;
+  direct.method = Method::Direct;
+  const Stream<double> c(View<const double>(k3.data(), Shape{3}), Mode::Same, fft);
+  CHECK(c.method() == Method::OverlapAdd);
+  CHECK(c.block_length() >= 2 * 3);
+  const Stream<double> d(View<const double>(k10001.data(), Shape{10001}), Mode::Same, direct);
+  CHECK(d.method() == Method::Direct);
 }
 
 TEST_CASE("stream: with more threads than channels, blocks run several at once, with the same numbers") {
@@ -196,6 +206,17 @@ TEST_CASE("stream: with more threads than channels, blocks run several at once, 
   // Eight channels on two threads: channels run in parallel, blocks one at a time.
   const Stream<double> s8(k.view(), Mode::Same, two, 8);
   CHECK(s8.latency() == B);
+  // Two channels on four threads: the channels in parallel and each one's blocks two at
+  // a time; the numbers are still the one-thread stream's.
+  autoconv::Options four;
+  four.threads = 4;
+  const auto x2 = random_array<double>(Shape{2, 300000}, rng);
+  Stream<double> c1(k.view(), Mode::Same, one, 2), c4(k.view(), Mode::Same, four, 2);
+  REQUIRE(c4.block_length() == s2.block_length());
+  CHECK(c4.latency() == 2 * B);
+  const auto a2 = run_stream(c1, x2, rng), b2 = run_stream(c4, x2, rng);
+  REQUIRE(a2.v.size() == b2.v.size());
+  CHECK(std::memcmp(a2.v.data(), b2.v.data(), a2.v.size() * sizeof(double)) == 0);
 }
 
 TEST_CASE("stream: direct sums return every final sample at once; Reflect waits for its left extension") {
