@@ -227,6 +227,14 @@ TEST_CASE("decisions: every candidate listed, forced methods reported, the table
   const auto f = autoconv::explain<double>(Shape{256, 256, 256}, Shape{33, 33, 33}, Mode::Same, o);
   CHECK(f.method == Method::Direct);
   CHECK(cand(f, Method::OverlapAdd).why_not.find("forces direct") != std::string::npos);
+  // A forced method that cannot run here (Separable by shapes alone) keeps its reason;
+  // the others name the force, with no ratio against an infinite price.
+  o.method = Method::Separable;
+  const auto s = autoconv::explain<double>(Shape{64, 64}, Shape{5, 5}, Mode::Same, o);
+  CHECK(s.method == Method::Separable);
+  CHECK(cand(s, Method::Separable).why_not.find("kernel values unknown") != std::string::npos);
+  CHECK(cand(s, Method::Direct).why_not == "Options::method forces separable");
+  CHECK(s.table().find("inf") == std::string::npos);
   // Image style and signal style with a border have their own forms.
   CHECK(autoconv::explain<float>(Shape{2048, 2048}, Shape{3, 3}, autoconv::Border{autoconv::Boundary::Reflect}).method ==
         Method::Direct);

@@ -98,6 +98,15 @@ TEST_CASE_TEMPLATE("bad inputs raise autoconv::error and leave the output untouc
                                      Mode::Full);
                  },
                  "'full' output extent overflows");
+    // A view of such a shape (C or Fortran order) is made without overflow and refused when used.
+    std::vector<T> one(1);
+    const Shape hh{huge, huge};
+    const autoconv::View<const T> vc(one.data(), hh);
+    const auto vf = autoconv::View<const T>::column_major(one.data(), hh);
+    expect_error(out, [&] { autoconv::convolve<T>(vc, k.view(), Mode::Same, out.view()); },
+                 "has more elements than std::size_t can count");
+    expect_error(out, [&] { autoconv::convolve<T>(vf, k.view(), Mode::Same, out.view()); },
+                 "has more elements than std::size_t can count");
   }
   SUBCASE("unknown enum values") {
     expect_error(out, [&] { autoconv::convolve<T>(x.view(), k.view(), static_cast<Mode>(9), out.view()); },
@@ -159,6 +168,19 @@ TEST_CASE_TEMPLATE("bad inputs raise autoconv::error and leave the output untouc
     autoconv::View<T> self(out.v.data(), Shape{6, 5}, Shape{1, 1});
     expect_error(out, [&] { autoconv::convolve<T>(x.view(), k.view(), Mode::Same, self); },
                  "make elements overlap");
+  }
+  SUBCASE("strides whose span overflows, and the one stride whose magnitude is not an index_t") {
+    const index_t big = index_t(1) << 62;
+    autoconv::View<const T> far(x.v.data(), Shape{6, 5}, Shape{big, 1});
+    expect_error(out, [&] { autoconv::convolve<T>(far, k.view(), Mode::Same, out.view()); },
+                 "input strides (4611686018427387904, 1) with shape (6, 5) overflow the address space");
+    // Shape {1, 5}: the first stride is never stepped, but it is still refused, not negated.
+    Array<T> row(Shape{1, 5});
+    autoconv::View<T> odd(row.v.data(), Shape{1, 5}, Shape{std::numeric_limits<index_t>::min(), 1});
+    const auto x1 = random_array<T>(Shape{1, 5}, rng);
+    const auto k1 = random_array<T>(Shape{1, 3}, rng);
+    expect_error(row, [&] { autoconv::convolve<T>(x1.view(), k1.view(), Mode::Same, odd); },
+                 "output strides (-9223372036854775808, 1) with shape (1, 5) overflow the address space");
   }
   SUBCASE("views with mismatched stride rank, ranks above max_rank") {
     CHECK_THROWS_WITH_AS(autoconv::View<const T>(x.v.data(), Shape{6, 5}, Shape{5}),

@@ -158,6 +158,26 @@ TEST_CASE_TEMPLATE("non-finite inputs stay inside the kernel's footprint for eve
   }
 }
 
+TEST_CASE("no transform is planned longer than fft::max_length: FFT refuses, OverlapAdd takes several blocks") {
+  // 2^31 samples: a single transform of 2^31 + 2 points would overflow FFTW's int lengths.
+  const index_t n = index_t(1) << 31;
+  std::vector<double> k(3, 1.0);
+  auto o = with(autoconv::Method::FFT);
+  o.memory_limit = std::size_t(1) << 62;  // not the limit that refuses it
+  CHECK_THROWS_WITH_AS(autoconv::Plan<double>(autoconv::Operation::Convolve, Shape{n},
+                                              autoconv::View<const double>(k.data(), Shape{3}), Mode::Same, o),
+                       doctest::Contains("autoconv::convolve: Method::FFT would need a transform of 2147483650 points "
+                                         "along axis 0 (input (2147483648,), kernel (3,)), above the longest planned, "
+                                         "1073741824"),
+                       autoconv::error);
+  const auto d = autoconv::explain<double>(Shape{n}, Shape{3}, Mode::Same, o);
+  REQUIRE(d.candidates.size() == 4);
+  CHECK(d.candidates[1].method == autoconv::Method::FFT);
+  CHECK_FALSE(d.candidates[1].feasible);
+  CHECK(d.candidates[2].method == autoconv::Method::OverlapAdd);
+  CHECK(d.candidates[2].feasible);  // blocks of at most 2^30 points
+}
+
 TEST_CASE("a forced FFT above the memory limit fails before allocating; OverlapAdd fits by shrinking blocks") {
   std::mt19937_64 rng(4);
   const auto x = random_array<double>(Shape{300, 300}, rng);
@@ -307,6 +327,32 @@ TEST_CASE_TEMPLATE("FFT and OverlapAdd stay within the bound of the exact result
         }
       }
     }
+  }
+}
+
+TEST_CASE("thread counts above the 256-worker cap are capped, for every method and the shared-transform path") {
+  // A real 2-D FFT is one transform shared by the threads (per-worker state up to 256).
+  std::mt19937_64 rng(23);
+  const auto x = random_array<double>(Shape{16, 16}, rng);
+  const auto k = random_array<double>(Shape{3, 3}, rng);
+  const auto ref = reference_signal(false, x, k, Mode::Same);
+  for (int t : {256, 257, 1000, std::numeric_limits<int>::max()}) {
+    for (auto m : {autoconv::Method::Direct, autoconv::Method::FFT, autoconv::Method::OverlapAdd,
+                   autoconv::Method::Auto}) {
+      Array<double> out(x.shape);
+      autoconv::convolve<double>(x.view(), k.view(), Mode::Same, out.view(), with(m, t));
+      CHECK_MESSAGE(max_abs_diff<double>(out.view(), ref) <= fft_bound(x, k), autoconv::to_string(m), " threads=", t);
+    }
+    autoconv::Options o;
+    o.threads = t;
+    const auto d = autoconv::explain<double>(Shape{16, 16}, Shape{3, 3}, Mode::Same, o);
+#ifdef _OPENMP
+    const std::string want = "  256 threads";
+#else
+    const std::string want = "  1 thread";  // a build without OpenMP runs on the calling thread
+#endif
+    const bool named = d.problem.find(want) != std::string::npos;
+    CHECK_MESSAGE(named, d.problem);
   }
 }
 

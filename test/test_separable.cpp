@@ -573,6 +573,14 @@ TEST_CASE("convolve_separable: errors name the argument and leave the output unt
         }).find("factor 1 data pointer is null") != std::string::npos);
   CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Full, o); }).find("output has shape (6, 10)") !=
         std::string::npos);
+  autoconv::Options bad;
+  bad.planning = static_cast<autoconv::Planning>(7);
+  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Same, o, bad); }).find(
+            "autoconv::convolve_separable: unknown Planning value 7") == 0);
+  bad = {};
+  bad.method = static_cast<Method>(9);
+  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Same, o, bad); }).find(
+            "unknown Method value 9") != std::string::npos);
   for (double v : out) CHECK(v == 7.0);
   autoconv::convolve_separable<double>(x, {ka, kb}, autoconv::Border{Boundary::Nearest}, o);
   for (double v : out) CHECK(v == 12.0);  // sums of 12 ones: exact

@@ -245,7 +245,7 @@ TEST_CASE("stream errors name the argument and leave the output and the stream u
   throws([&] { Stream<double>(Operation::Convolve, kv, Mode::Same, Border{Boundary::Wrap}); }, "Boundary::Wrap");
   throws([&] { Stream<double>(kv, Mode::Same, {}, 0); }, "channels = 0");
   throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Reflect, 0, {3}}); },
-         "origin 3 on axis 0 is out of range [-2, 2] for kernel extent 5 (kernel (5,))");
+         "autoconv::Stream: origin 3 on axis 0 is out of range [-2, 2] for kernel extent 5 (kernel (5,))");
   throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Constant, std::nan("")}); }, "cval is NaN");
   throws([&] {
     autoconv::Options o;
@@ -274,7 +274,15 @@ TEST_CASE("stream errors name the argument and leave the output and the stream u
   throws([&] { s.push(chunk, View<double>(out.data(), Shape{32})); }, "out has shape (32,)");
   throws([&] { s.push(chunk, View<double>(x.data() + 8, Shape{2, 16})); }, "overlaps chunk");
   throws([&] { s.push(chunk, View<double>(out.data(), Shape{2, 16}, Shape{1, 1})); }, "overlap");
+  throws([&] { s.push(View<const double>(x.data(), Shape{2, -3}, Shape{16, 1}), View<double>(out.data(), Shape{2, 32})); },
+         "chunk has a negative extent, shape (2, -3)");
+  throws([&] { s.push(chunk, View<double>(out.data(), Shape{2, -1}, Shape{32, 1})); },
+         "out has a negative extent, shape (2, -1)");
   untouched();
+  const index_t huge = std::numeric_limits<index_t>::max();
+  throws([&] { (void)s.output_size(huge); }, "n = 9223372036854775807 is too large");
+  throws([&] { (void)s.max_output_size(huge); }, "autoconv::Stream::max_output_size: n = 9223372036854775807");
+  CHECK(s.output_size(-5) == 0);
   throws([&] { s.finish(View<double>(out.data(), Shape{2, 32})); }, "no samples were pushed");
   untouched();
   CHECK(s.push(chunk, View<double>(out.data(), Shape{2, 32})) == 16);

@@ -84,10 +84,12 @@ class Stream {
   bool finished() const;
 
   /// Exactly how many samples per channel the next push of `n` samples per channel
-  /// returns (0 after finish()). The output given to push needs at least this many columns.
+  /// returns (0 after finish(), 0 for n <= 0). The output given to push needs at least
+  /// this many columns. Throws autoconv::error when the count would overflow index_t.
   index_t output_size(index_t n) const;
   /// An upper bound of output_size(n) whatever the stream's state:
   /// n + kernel_size() - 1 + latency(). A buffer this wide serves every push of n samples.
+  /// Throws autoconv::error when that sum overflows index_t.
   index_t max_output_size(index_t n) const;
   /// Exactly how many samples per channel finish() returns now.
   index_t finish_size() const;
@@ -96,7 +98,7 @@ class Stream {
   /// `{1, n}` also for one channel; any strides) and writes the outputs that are now
   /// final into columns [0, count) of `out` (shape `{cap}` or `{channels, cap}` with
   /// cap >= output_size(n), any strides); returns count. Throws autoconv::error, with
-  /// `out` and the stream untouched, on a wrong shape, a too small or overlapping
+  /// `out` and the stream untouched, on a wrong or negative shape, a too small or overlapping
   /// `out`, or after finish(). Allocates nothing once warm: after the first block, and
   /// with several threads once each has run one (the block plan's buffers are pooled
   /// per concurrent use, as Plan::execute's).

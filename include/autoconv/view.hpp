@@ -2,13 +2,16 @@
 // strides in elements): the core's currency and the API for plain buffers.
 #pragma once
 
+#include <limits>
+
 #include <autoconv/types.hpp>
 
 namespace autoconv {
 
 /// A non-owning view of an N-D array: `data`, a Shape and one stride per axis,
 /// in elements (not bytes). Any strides are accepted, negative and zero included
-/// (a zero stride on an output is rejected as overlapping). Element (i0, i1, ...)
+/// (a zero stride on an output is rejected as overlapping, and so, conservatively, is
+/// an output whose axes interleave; see docs/errors.md). Element (i0, i1, ...)
 /// lives at `data + i0*stride[0] + i1*stride[1] + ...`.
 ///
 /// `View<const double>` reads, `View<double>` writes. A `View<T>` converts to
@@ -22,12 +25,13 @@ class View {
   /// An empty view of rank 0 with no data.
   View() = default;
 
-  /// A C-order (row-major, last axis contiguous) view of `shape` at `data`.
+  /// A C-order (row-major, last axis contiguous) view of `shape` at `data`. A shape
+  /// with more elements than index_t counts is refused when the view is used.
   View(T* data, const Shape& shape) : data_(data), shape_(shape), strides_(shape) {
     index_t s = 1;
     for (int a = shape.rank() - 1; a >= 0; --a) {
       strides_[a] = s;
-      s *= shape[a];
+      s = times(s, shape[a]);
     }
   }
 
@@ -41,9 +45,10 @@ class View {
   static View column_major(T* data, const Shape& shape) {
     Shape st = shape;
     index_t s = 1;
-    for (int a = 0; a < shape.rank(); ++a) {
+    for (int a = 0; a < st.rank(); ++a) {
+      const index_t e = st[a];
       st[a] = s;
-      s *= shape[a];
+      s = times(s, e);
     }
     return View(data, shape, st);
   }
@@ -68,6 +73,12 @@ class View {
   index_t stride(int axis) const { return strides_[axis]; }
 
  private:
+  // s * e, saturated instead of overflowing (the shape's size check then refuses it).
+  static index_t times(index_t s, index_t e) {
+    index_t r = 0;
+    return __builtin_mul_overflow(s, e, &r) ? std::numeric_limits<index_t>::max() : r;
+  }
+
   T* data_ = nullptr;
   Shape shape_;
   Shape strides_;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,7 +60,8 @@ void check_view(const View<T>& v, const Shape& expected, const char* api, const 
   std::intptr_t total = 0;
   for (int a = 0; a < v.rank(); ++a) {
     std::intptr_t span = 0, bytes = 0;
-    if (__builtin_mul_overflow(static_cast<std::intptr_t>(v.extent(a) - 1), static_cast<std::intptr_t>(v.stride(a)), &span) ||
+    if (v.stride(a) == std::numeric_limits<index_t>::min() ||  // |stride| not an index_t
+        __builtin_mul_overflow(static_cast<std::intptr_t>(v.extent(a) - 1), static_cast<std::intptr_t>(v.stride(a)), &span) ||
         __builtin_mul_overflow(span < 0 ? -span : span, static_cast<std::intptr_t>(sizeof(T)), &bytes) ||
         __builtin_add_overflow(total, bytes, &total))
       throw error(std::string(api) + ": " + what + " strides " + v.strides().str() + " with shape " + v.shape().str() +

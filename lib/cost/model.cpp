@@ -270,12 +270,14 @@ Decision decide(const Request& r, const Profile& p, Method forced) {
   for (std::size_t i = 0; i < d.candidates.size() && r.words; ++i) {
     Candidate& c = d.candidates[i];
     if (i == best) {
-      if (forced != Method::Auto) c.why_not.clear();
+      if (forced != Method::Auto && c.feasible) c.why_not.clear();  // else: why the forced method cannot run
       continue;
     }
     if (!c.feasible) continue;
     char b[96];
-    if (forced != Method::Auto && c.seconds < d.candidates[best].seconds)
+    if (forced != Method::Auto && !d.candidates[best].feasible)
+      std::snprintf(b, sizeof b, "Options::method forces %s", to_string(forced));
+    else if (forced != Method::Auto && c.seconds < d.candidates[best].seconds)
       std::snprintf(b, sizeof b, "%.2fx faster, but Options::method forces %s", d.candidates[best].seconds / c.seconds,
                     to_string(forced));
     else

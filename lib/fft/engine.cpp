@@ -63,9 +63,21 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     if (std::find(ta.begin(), ta.end(), d) == ta.end()) batch *= static_cast<double>(pb.output[d]);
   const double workers = std::max(1, threads);
 
+  // A transform longer than fft::max_length along an axis is never planned: the single
+  // block needs L + M - 1 points (at least), an overlap-save block 2M.
+  auto too_long = [&](const char* method, index_t need, int d) {
+    return error(std::string(pb.api_name()) + ": Method::" + method + " would need a transform of " +
+                 std::to_string(need) + " points along axis " + std::to_string(d) + " (input " + pb.input.str() +
+                 ", kernel " + pb.kernel.str() + "), above the longest planned, " + std::to_string(fft::max_length));
+  };
+  auto good_size = [&](index_t n, int d) {
+    if (n > fft::max_length) throw too_long(method == Method::FFT ? "FFT" : "OverlapAdd", n, d);
+    return fft::good_size(n);
+  };
+
   // Per axis: the single-block geometry (Method::FFT) ...
   std::vector<FftAxis> single(r);
-  for (std::size_t i = 0; i < r; ++i) {
+  for (std::size_t i = 0; i < r && method == Method::FFT; ++i) {
     const int d = ta[i];
     const auto u = static_cast<std::size_t>(d);
     const index_t N = pb.input[d], M = pb.kernel[d], L = pb.output[d], S = pb.start[u];
@@ -79,7 +91,7 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
       // zero tail of M-1 (linear convolution) when that is shorter ('full' mode).
       const index_t r0 = std::max<index_t>(0, S - (M - 1)), r1 = std::min<index_t>(N, S + L);
       if (r1 > r0 && (r1 - r0) + M - 1 < W && S - r0 >= 0) {
-        const index_t F = fft::good_size((r1 - r0) + M - 1);
+        const index_t F = good_size((r1 - r0) + M - 1, d);
         if (L - 1 + S - r0 < F) {
           a.zero_tail = true;
           a.p_lo0 = r0;
@@ -88,7 +100,7 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
         }
       }
     }
-    if (!a.zero_tail) a.F = fft::good_size(W);
+    if (!a.zero_tail) a.F = good_size(W, d);
     single[i] = a;
   }
   auto finish = [&](std::vector<FftAxis> axes) {
@@ -129,7 +141,8 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
   for (std::size_t i = 0; i < r; ++i) {
     const int d = ta[i];
     const index_t M = pb.kernel[d], L = pb.output[d];
-    const index_t top = fft::good_size(L + M - 1);
+    // The single block, or the longest block planned (then several blocks).
+    const index_t top = good_size(std::min(L + M - 1, std::max(fft::max_length / 2, 2 * M)), d);
     for (index_t t = std::max<index_t>(2 * M, 16); t < top; t = t * 3 / 2) {
       const index_t F = fft::good_size(t);
       if (F < top && (cand[i].empty() || cand[i].back() != F)) cand[i].push_back(F);

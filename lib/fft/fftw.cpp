@@ -357,10 +357,13 @@ index_t good_size(index_t n) {
     std::sort(v.begin(), v.end());
     return v;
   }();
-  if (n > smooth.back() / 2) throw error("autoconv: transform length " + std::to_string(n) + " is too large");
+  if (n > max_length)
+    throw error("autoconv: transform length " + std::to_string(n) + " is above the longest planned, " +
+                std::to_string(max_length));
   index_t best = 0;
   double best_cost = 0;
-  for (auto it = std::lower_bound(smooth.begin(), smooth.end(), n); it != smooth.end() && *it <= 2 * n; ++it) {
+  const index_t last = std::min(2 * n, max_length);  // max_length = 2^30 is itself a candidate
+  for (auto it = std::lower_bound(smooth.begin(), smooth.end(), n); it != smooth.end() && *it <= last; ++it) {
     const double dn = static_cast<double>(*it);
     if (best && dn * std::max(1.0, std::log2(dn)) >= best_cost) break;
     const double c = length_cost(*it);

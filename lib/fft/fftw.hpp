@@ -66,8 +66,13 @@ std::shared_ptr<const Batch> batch(Batch::Kind kind, int n, int howmany, int str
 std::shared_ptr<const Transform> transform(const std::vector<int>& n, bool complex_data, bool single, Effort effort,
                                            int threads);
 
-/// The fastest length >= n that FFTW transforms well (a 2^a 3^b 5^c 7^d, chosen by a
-/// per-point cost measured on this machine, not merely the next such number).
+/// The longest transform planned along one axis: FFTW's interface here takes int
+/// lengths, and 2^30 points (8 GiB of doubles) is far beyond any cache-sized block.
+inline constexpr index_t max_length = index_t(1) << 30;
+
+/// The fastest length in [n, min(2n, max_length)] that FFTW transforms well (a
+/// 2^a 3^b 5^c 7^d, chosen by a per-point cost measured on this machine, not merely the
+/// next such number). n must be at most max_length (callers check: an error otherwise).
 index_t good_size(index_t n);
 
 /// Predicted seconds-free cost units of one r2c + c2r pair at the given lengths

@@ -20,12 +20,16 @@ namespace autoconv::detail {
 /// work; 2e6 multiply-adds is ~0.1-0.3 ms on one core.
 inline constexpr double min_work_per_thread = 2.0e6;
 
-/// Threads a call asking for `requested` (0 = OpenMP's default) may use at most.
+/// Threads a call asking for `requested` (0 = OpenMP's default) may use at most: 1
+/// inside an enclosing parallel region or without OpenMP, never above max_workers.
 inline int max_threads(int requested) {
 #ifdef _OPENMP
   if (requested <= 0) requested = omp_get_max_threads();
   if (omp_in_parallel()) requested = 1;
+#else
+  requested = 1;
 #endif
+  if (requested > max_workers) requested = max_workers;
   return requested < 1 ? 1 : requested;
 }
 
@@ -33,15 +37,8 @@ inline int max_threads(int requested) {
 /// parallel region (no oversubscription), never more than `slices`, and only as
 /// many as `work` multiply-adds justify.
 inline int resolve_threads(int requested, index_t slices, double work) {
-  int t = requested;
-#ifdef _OPENMP
-  if (t <= 0) t = omp_get_max_threads();
-  if (omp_in_parallel()) t = 1;
-#else
-  t = 1;
-#endif
+  int t = max_threads(requested);
   if (static_cast<index_t>(t) > slices) t = static_cast<int>(slices);
-  if (t > max_workers) t = max_workers;
   const double by_work = work / min_work_per_thread;
   if (by_work < t) t = by_work < 1 ? 1 : static_cast<int>(by_work);
   return t < 1 ? 1 : t;

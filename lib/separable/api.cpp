@@ -2,6 +2,7 @@
 // outer product of the factors, solved by the separable engine with the factors as
 // given (never formed, never re-factored).
 #include <autoconv/separable.hpp>
+#include <autoconv/plan.hpp>
 
 #include "core/views.hpp"
 #include "core/problem.hpp"
@@ -30,7 +31,8 @@ Problem separable_problem(const View<const T>& x, const std::vector<View<const T
       throw error(api + ": " + which + " has shape " + f[i].shape().str() + "; each factor must be 1-D (input " +
                   x.shape().str() + ")");
     check_view(f[i], f[i].shape(), api.c_str(), which.c_str(), "");
-    if (f[i].extent(0) < 1) throw error(api + ": " + which + " is empty, shape " + f[i].shape().str());
+    if (f[i].extent(0) < 1)
+      throw error(api + ": " + which + " is empty, shape " + f[i].shape().str() + " (input " + x.shape().str() + ")");
     k[static_cast<int>(i)] = f[i].extent(0);
   }
   if (s.image) return make_problem(s.op, x.shape(), k, s.border, o.axes);
@@ -68,10 +70,9 @@ void separable_call(const View<const T>& x, const std::vector<View<const T>>& fa
     default:
       throw error(std::string(api) + ": unknown Method value " + std::to_string(static_cast<int>(o.method)));
   }
-  // A one-shot call: FFT passes are planned with FFTW_ESTIMATE unless asked otherwise.
-  so.effort = o.planning == Planning::Measure   ? fft::Effort::Measure
-              : o.planning == Planning::Patient ? fft::Effort::Patient
-                                                : fft::Effort::Estimate;
+  // A one-shot call: FFT passes are planned with FFTW_ESTIMATE unless asked otherwise
+  // (an unknown Planning value is an error, as in every call).
+  so.effort = effort_of(one_shot(o).planning, api);
   so.memory_limit = o.memory_limit ? o.memory_limit : default_memory_limit();
   so.workers = max_threads(o.threads);
   // The factors in correlation order: reversed for convolve, conjugated for correlate.

@@ -41,7 +41,8 @@ double stream_direct_cost(index_t M, bool complex_data) {
 StreamBlock stream_block_length(index_t M, std::size_t value_bytes, bool complex_data, index_t channels,
                                 std::size_t memory_limit) {
   StreamBlock best;
-  const index_t top = 64 * std::max<index_t>(M, 64);  // the cost per output rises again long before
+  // The cost per output rises again long before 64 M; no block beyond fft::max_length.
+  const index_t top = std::min(64 * std::max<index_t>(M, 64), fft::max_length);
   for (index_t t = std::max<index_t>(2 * M, 16); t <= top; t = t * 3 / 2) {
     const index_t F = fft::good_size(t);
     std::size_t spectrum = 0, block = 0;
@@ -258,10 +259,12 @@ std::unique_ptr<StreamImpl<T>> build_stream(Operation op, const View<const T>& k
     const Shape s{M};
     pb = style == 0 ? make_problem(op, s, s, mode) : style == 1 ? make_problem(op, s, s, mode, border)
                                                                 : make_problem(op, s, s, border);
-  } catch (const error& e) {  // without the stand-in signal's shapes, which would mislead
+  } catch (const error& e) {  // without the batch call's name and the stand-in signal's shapes
     std::string what = e.what();
     const std::size_t shapes = what.rfind(" (input (");
     if (shapes != std::string::npos) what.erase(shapes);
+    const std::size_t name = what.find(": ");
+    if (what.rfind("autoconv::", 0) == 0 && name != std::string::npos) what.erase(0, name + 2);
     throw error(api + ": " + what + " (kernel " + kernel.shape().str() + ")");
   }
   if (pb.ext == Ext::Wrap)
@@ -389,6 +392,7 @@ std::string expected_rows(index_t channels, const char* n) {
 template <class T>
 void check_out(const StreamImpl<T>& s, const View<T>& out, const View<const T>* chunk, index_t count,
                const char* api) {
+  checked_size(out.shape(), api, "out");  // negative extents
   if (!rows_ok(out, s.C))
     throw error(std::string(api) + ": out has shape " + out.shape().str() + " but the stream has " + std::to_string(s.C) +
                 " channel(s); give shape " + expected_rows(s.C, "cap"));
@@ -469,14 +473,26 @@ bool Stream<T>::finished() const {
   return impl_->done;
 }
 
+namespace {
+// a + b, or an error naming the query when the count leaves index_t.
+index_t count_sum(index_t a, index_t b, const char* api, index_t n) {
+  index_t r = 0;
+  if (__builtin_add_overflow(a, b, &r))
+    throw error(std::string(api) + ": n = " + std::to_string(n) + " is too large: the sample count overflows index_t");
+  return r;
+}
+}  // namespace
+
 template <class T>
 index_t Stream<T>::output_size(index_t n) const {
   const auto& s = *impl_;
   if (s.done || n <= 0) return 0;
-  index_t e = s.E + n;
+  const char* api = "autoconv::Stream::output_size";
+  index_t e = count_sum(s.E, n, api, n);
   if (!s.running) {
-    if (s.N + n < s.H) return 0;
-    e = s.left + s.N + n;
+    const index_t in = count_sum(s.N, n, api, n);
+    if (in < s.H) return 0;
+    e = count_sum(s.left, in, api, n);
   }
   return s.computed(e) - s.emitted;
 }
@@ -484,7 +500,7 @@ index_t Stream<T>::output_size(index_t n) const {
 template <class T>
 index_t Stream<T>::max_output_size(index_t n) const {
   const auto& s = *impl_;
-  return std::max<index_t>(n, 0) + (s.M - 1) + s.K * s.B;
+  return count_sum(std::max<index_t>(n, 0), (s.M - 1) + s.K * s.B, "autoconv::Stream::max_output_size", n);
 }
 
 template <class T>
@@ -502,6 +518,7 @@ index_t Stream<T>::push(View<const T> chunk, View<T> out) {
   if (!detail::rows_ok(chunk, s.C))
     throw error(std::string(api) + ": chunk has shape " + chunk.shape().str() + " but the stream has " + std::to_string(s.C) +
                 " channel(s); give shape " + detail::expected_rows(s.C, "n"));
+  detail::checked_size(chunk.shape(), api, "chunk");  // negative extents, before anything is counted
   const index_t n = detail::columns(chunk);
   if (n > 0) detail::check_view(chunk, chunk.shape(), api, "chunk", "");
   const index_t count = output_size(n);
