@@ -151,11 +151,11 @@ struct Options {
   /// Algorithm; Auto lets the library choose.
   Method method = Method::Auto;
   /// Worker threads: 0 = OpenMP's default (OMP_NUM_THREADS or the core count),
-  /// 1 = run on the calling thread; counts above 256 are taken as 256. A call made from inside an OpenMP parallel
-  /// region always runs on the calling thread. Calls made at once from several
-  /// std::threads each open their own team (set threads = 1 there to avoid
-  /// oversubscribing the cores). A build without OpenMP (-Dopenmp=disabled) always
-  /// runs on the calling thread.
+  /// 1 = run on the calling thread; counts above 256 are taken as 256. A call made
+  /// from inside an OpenMP parallel region always runs on the calling thread. Calls
+  /// made at once from several std::threads each open their own team (set threads = 1
+  /// there to avoid oversubscribing the cores). A build without OpenMP
+  /// (-Dopenmp=disabled) always runs on the calling thread.
   int threads = 0;
   /// FFT planner effort (FFT and OverlapAdd). Plans are cached process-wide, so each
   /// transform shape is planned once per effort. Method::Auto weighs it too: Estimate

@@ -55,7 +55,7 @@ def _threads(threads):
     if threads is None:
         return 0
     t = int(threads)
-    if t == -1:  # scipy.fft's workers=-1 spelling: OpenMP's default, as None (OMP_NUM_THREADS or every core)
+    if t == -1:  # scipy.fft's workers=-1: OpenMP's default, as None
         return 0
     if t < 0:
         raise ValueError("autoconv: threads must be None, -1 or a positive count, not %d" % t)
