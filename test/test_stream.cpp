@@ -242,7 +242,8 @@ TEST_CASE("stream errors name the argument and leave the output and the stream u
   throws([&] { Stream<double>(View<const double>(k.data(), Shape{1, 5}), Mode::Same); }, "1-D kernel");
   throws([&] { Stream<double>(View<const double>(k.data(), Shape{0}), Mode::Same); }, "kernel is empty");
   throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Wrap}); }, "Boundary::Wrap");
-  throws([&] { Stream<double>(Operation::Convolve, kv, Mode::Same, Border{Boundary::Wrap}); }, "Boundary::Wrap");
+  throws([&] { Stream<double>(Operation::Convolve, kv, Mode::Same, Border{Boundary::Wrap}); },
+         "or the batch call (kernel (5,))");
   throws([&] { Stream<double>(kv, Mode::Same, {}, 0); }, "channels = 0");
   throws([&] { Stream<double>(Operation::Convolve, kv, Border{Boundary::Reflect, 0, {3}}); },
          "autoconv::Stream: origin 3 on axis 0 is out of range [-2, 2] for kernel extent 5 (kernel (5,))");
@@ -251,7 +252,7 @@ TEST_CASE("stream errors name the argument and leave the output and the stream u
     autoconv::Options o;
     o.axes = {0};
     Stream<double>(kv, Mode::Same, o);
-  }, "Options::axes");
+  }, "Options::axes does not apply to a Stream (it convolves the time axis of each channel; kernel (5,))");
   throws([&] {  // forced FFT blocks: a 10001-tap kernel's spectrum alone is ~160 KiB
     std::vector<double> long_k(10001, 1.0);
     autoconv::Options o;

@@ -249,7 +249,8 @@ std::unique_ptr<StreamImpl<T>> build_stream(Operation op, const View<const T>& k
   if (M < 1) throw error(api + ": kernel is empty, shape " + kernel.shape().str());
   check_view(kernel, kernel.shape(), api.c_str(), "kernel", "");
   if (!opt.axes.empty())
-    throw error(api + ": Options::axes does not apply to a Stream (it convolves the time axis of each channel)");
+    throw error(api + ": Options::axes does not apply to a Stream (it convolves the time axis of each channel; kernel " +
+                kernel.shape().str() + ")");
   if (opt.threads < 0)
     throw error(api + ": Options::threads = " + std::to_string(opt.threads) +
                 " is negative; use 0 for OpenMP's default or a positive count");
@@ -269,7 +270,8 @@ std::unique_ptr<StreamImpl<T>> build_stream(Operation op, const View<const T>& k
   }
   if (pb.ext == Ext::Wrap)
     throw error(api + ": Boundary::Wrap reads the end of the signal before its start, which a stream has not "
-                "seen yet; use Reflect, Mirror, Nearest or Constant, or the batch call");
+                "seen yet; use Reflect, Mirror, Nearest or Constant, or the batch call (kernel " +
+                kernel.shape().str() + ")");
 
   auto s = std::make_unique<StreamImpl<T>>();
   s->op = op;
