@@ -661,7 +661,7 @@ TEST_CASE_TEMPLATE("large problems: tiles, axis-0 chunks and 2 threads agree wit
   }
 }
 
-TEST_CASE_TEMPLATE("2-D, last-axis kernels of 8 taps or more: rows read straight from the input", T, float, double) {
+TEST_CASE_TEMPLATE("2-D, kernels of 8 taps or more: rows read straight from the input", T, float, double) {
   // The streamed 2-D path reads the last-axis pass's rows from the input itself, 16 at a
   // time, through W x W transposes (hpass_fused). Cases: row counts not a multiple of 16,
   // a last chunk narrower than a vector (263 = 256 + 7 outputs), widths of 1-2 vectors,
@@ -673,7 +673,15 @@ TEST_CASE_TEMPLATE("2-D, last-axis kernels of 8 taps or more: rows read straight
     Shape x;
     index_t m0, m1;
   };
-  const P problems[] = {{Shape{37, 263}, 9, 8}, {Shape{50, 20}, 5, 13}, {Shape{19, 17}, 3, 8}, {Shape{70, 530}, 17, 31}};
+  // With 8 taps or more on axis 0 too, the axis-0 pass runs first, straight from the
+  // input rows (run_vfirst): widths of about one vector (its blocks of 16 columns do not
+  // fit: one column at a time), fewer rows than taps, a kernel almost as wide as the
+  // input (most columns border columns), several column chunks with a narrow last one,
+  // and rows a whole number of cache lines apart (its blocks then start on a line).
+  const P problems[] = {{Shape{37, 263}, 9, 8},  {Shape{50, 20}, 5, 13}, {Shape{19, 17}, 3, 8},
+                        {Shape{70, 530}, 17, 31}, {Shape{21, 9}, 8, 8},  {Shape{40, 17}, 12, 9},
+                        {Shape{10, 300}, 25, 10}, {Shape{45, 50}, 8, 40}, {Shape{33, 1030}, 8, 8},
+                        {Shape{40, 320}, 9, 11}};
   for (const P& pr : problems) {
     Array<T> k = outer<T>({random_vec<T>(pr.m0, rng), random_vec<T>(pr.m1, rng)});
     const auto x = random_array<T>(pr.x, rng);
@@ -711,6 +719,24 @@ TEST_CASE_TEMPLATE("2-D, last-axis kernels of 8 taps or more: rows read straight
         CHECK_MESSAGE(max_abs_diff<T>(one.view(), ref) <= atol, what);
         CHECK_MESSAGE(std::memcmp(one.v.data(), two.v.data(), one.v.size() * sizeof(T)) == 0, what);
       }
+      // Outputs starting 1 and 3 values into a cache line, rows a whole number of lines
+      // apart or not (the column chunks follow the line boundaries where they can): the
+      // same numbers as into a contiguous output.
+      os.threads = 1;
+      call_view<T>(s, x.view(), k.view(), one.view(), os);
+      for (index_t off : {1, 3})
+        for (index_t pitch : {(n + 15) / 16 * 16, n + 5}) {
+          std::vector<T> big(static_cast<std::size_t>(off + rows * pitch + 16), T(-9));
+          const View<T> o(big.data() + off, pr.x, Shape{pitch, 1});
+          os.threads = 1;
+          call_view<T>(s, x.view(), k.view(), o, os);
+          bool same = true;
+          for (index_t i = 0; i < rows; ++i)
+            same = same && std::memcmp(o.data() + i * pitch, one.v.data() + i * n, static_cast<std::size_t>(n) * sizeof(T)) == 0;
+          CHECK_MESSAGE(same, describe(s, x.shape, k.shape), " out offset ", off, " pitch ", pitch);
+          CHECK(big[0] == T(-9));
+          CHECK(big[static_cast<std::size_t>(off + (rows - 1) * pitch + n)] == T(-9));
+        }
     }
   }
 }

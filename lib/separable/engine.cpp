@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <type_traits>
 #include <utility>
@@ -765,6 +766,7 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     // Planes per group: 4 (the axis-0 pass's vblock), or hpass_fused's 16 rows, which
     // the axis-0 pass runs as 2 vtile blocks. Measured on 256^3/19^3: groups of 8
     // (vtile) were 20% slower, the larger ring leaving smaller tiles.
+    vfirst_ = fused_ && terms_ == 1 && pb.kernel[0] >= 8;
     group_ = fused_ ? fused_rows : 4;
     ring_ = (pb.kernel[0] - 1 + 2 * group_ - 1) / group_ * group_;  // measured: 3% faster than unrounded
     tile_ = pb.output;
@@ -872,7 +874,8 @@ void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int 
 template <class T>
 std::size_t SeparableEngine<T>::fused_buf_size() const {
   const index_t M = pb_.kernel[pb_.rank() - 1];
-  return static_cast<std::size_t>((fused_chunk + 16 + M) * fused_rows);  // 16: a last chunk starts up to W early
+  // 16: a last chunk starts up to W early; 16 more: run_vfirst computes up to a block past a chunk
+  return static_cast<std::size_t>((fused_chunk + 32 + M) * fused_rows);
 }
 
 template <class T>
@@ -986,6 +989,193 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
     }
   } else {
     (void)in, (void)box, (void)k, (void)dst, (void)pitch, (void)buf, (void)tick;
+  }
+}
+
+template <class T>
+void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out, int threads) const {
+  if constexpr (!is_complex_v<T>) {
+    using V = vec_t<T>;
+    constexpr index_t W = lanes_v<T>, G = fused_rows;  // G output rows per group: the lanes of buf's columns
+    constexpr int VC = static_cast<int>(G / W);        // vectors per column of G rows (and per 16 columns)
+    static_assert(VC * W == G && (W == 8 || W == 16), "16 rows: 2 vectors of 8 doubles or 1 of 16 floats");
+    const index_t M0 = pb_.kernel[0], M1 = pb_.kernel[1], L0 = pb_.output[0], L1 = pb_.output[1];
+    const index_t P0 = padded_[0], nin = pb_.input[1], ostride = out.stride(0);
+    const T* kv = stages_[p0_].taps.data();      // axis 0
+    const T* kh = stages_[1 - p0_].taps.data();  // axis 1
+    const index_t* tab = src_[1].data();         // padded column -> input column, -1: cval
+    const index_t ilo = inner_lo_[1], ihi = inner_hi_[1];
+    const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
+    const bool stream = stream_out_;
+    // Output columns from g on start 64 bytes into every row (when the rows are a whole
+    // number of lines apart): the chunks start there, so that their stores stream.
+    index_t g = (ostride * static_cast<index_t>(sizeof(T))) % 64 == 0 ? line_gap(out.data()) : 0;
+    if (g >= L1) g = 0;
+    const index_t groups = (L0 + G - 1) / G, per = 8, slices = (groups + per - 1) / per;
+    const double work = 2.0 * static_cast<double>(L0) * static_cast<double>(L1) * static_cast<double>(M0 + M1);
+    const int nt = resolve_threads(threads, slices, work);
+    const std::size_t align = 64 / sizeof(T);
+    // buf's columns: 2 chunks, so that the halo kept moves to the front every other chunk.
+    const index_t cap = 2 * fused_chunk + 32 + M1;
+    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
+      if (w.x.size() < static_cast<std::size_t>(cap * G) + align) w.x.resize(static_cast<std::size_t>(cap * G) + align);
+      if (w.planes.size() < static_cast<std::size_t>(G + M0 - 1)) w.planes.resize(static_cast<std::size_t>(G + M0 - 1));
+      if (w.a.size() < static_cast<std::size_t>(nin)) w.a.resize(static_cast<std::size_t>(nin));
+    });
+    for_each_slice(slices, nt, [&](index_t sl, int worker) {
+      Work& w = lease[worker];
+      T* const buf = w.x.data() + line_gap(w.x.data());
+      const T** rows = w.planes.data();
+      bool cval_rows = false;
+      for (index_t grp = sl * per; grp < std::min(groups, (sl + 1) * per); ++grp) {
+        const index_t r0 = grp * G, nr = std::min(G, L0 - r0);
+        // Padded rows r0 .. r0 + G + M0 - 2 (past the last one: the last one again).
+        for (index_t t = 0; t < G + M0 - 1; ++t) {
+          const index_t pr = std::min(r0 + t, P0 - 1), sr = src_[0][static_cast<std::size_t>(pr)];
+          if (sr < 0 && !cval_rows) {
+            std::fill(w.a.begin(), w.a.begin() + nin, cval);
+            cval_rows = true;
+          }
+          rows[t] = sr < 0 ? w.a.data() : in.data() + sr * in.stride(0);
+        }
+        index_t rs = rows[1] - rows[0];
+        for (index_t t = 2; t < G + M0 - 1 && rs != 0; ++t)
+          if (rows[t] - rows[0] != t * rs) rs = 0;
+        index_t blo = 0, bhi = 0;  // buf holds the axis-0 results of padded columns [blo, bhi)
+        // Axis 0, padded column p, one output at a time (the same sums as vtile's).
+        auto vscalar = [&](index_t p) {
+          const index_t x = tab[p];
+          for (index_t q = 0; q < G; ++q) {
+            T acc = 0;
+            for (index_t m = 0; m < M0; ++m) acc = std::fma(kv[m], x < 0 ? cval : rows[q + m][x], acc);
+            buf[(p - blo) * G + q] = acc;
+          }
+        };
+        // Axis 0, padded columns [j, j + 16) (in order in the input): two vtile of 8 rows.
+        auto vblock = [&](index_t j) {
+          const index_t x0 = tab[j];
+          // The lines this block's rows read 4 lines ahead, into L2 (measured on
+          // 4096^2/31^2: without, 30% slower; into L1, 3-5% slower; 512 and 1024 bytes
+          // ahead alike).
+          constexpr index_t ahead = 256 / static_cast<index_t>(sizeof(T));
+          if (x0 + ahead + 16 <= nin)
+            for (index_t t = 0; t < G + M0 - 1; ++t) {
+              __builtin_prefetch(rows[t] + x0 + ahead, 0, 2);
+              if constexpr (W == 8) __builtin_prefetch(rows[t] + x0 + ahead + 8, 0, 2);
+            }
+          V oc[2][8][VC];
+          if (rs != 0) {  // rows one stride apart: one pointer
+            const T* base = rows[0] + x0;
+            unroll<2>([&](auto h) {
+              const auto row = [&](index_t t) { return base + (h * 8 + t) * rs; };
+              vtile<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
+            });
+          } else {
+            unroll<2>([&](auto h) {
+              const auto row = [&](index_t t) { return rows[h * 8 + t] + x0; };
+              vtile<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
+            });
+          }
+          unroll<VC>([&](auto v) {
+            if constexpr (W == 8) {
+              unroll<2>([&](auto h) {
+                V x[lanes_v<T>];
+                unroll<W>([&](auto i) { x[i] = oc[h][i][v]; });
+                transpose<T>(x);
+                unroll<W>([&](auto i) { store(buf + (j - blo + v * W + i) * G + h * 8, x[i], false); });
+              });
+            } else {
+              V x[lanes_v<T>];
+              unroll<W>([&](auto i) { x[i] = oc[i / 8][i % 8][v]; });
+              transpose<T>(x);
+              unroll<W>([&](auto i) { store(buf + (j - blo + i) * G, x[i], false); });
+            }
+          });
+        };
+        // Input columns whose loads start a cache line in every row (rows a whole number
+        // of lines apart): the blocks start there (split loads measured ~15% slower).
+        const bool lines = rs != 0 && (rs * static_cast<index_t>(sizeof(T))) % 64 == 0;
+        auto gap = [&](index_t j) { return lines ? line_gap(rows[0] + tab[j]) : index_t(0); };
+        // buf = the axis-0 results of padded columns [lo, hi) at least: those already there
+        // kept, the in-order ones computed up to a block boundary (up to 16 beyond hi).
+        auto prepare = [&](index_t lo, index_t hi) {
+          const index_t keep = std::max<index_t>(0, bhi - lo);
+          if (keep == 0) {
+            blo = lo;
+          } else if (hi + 16 - blo > cap) {  // the kept columns to the front
+            std::memmove(buf, buf + (lo - blo) * G, static_cast<std::size_t>(keep * G) * sizeof(T));
+            blo = lo;
+          }
+          const index_t s = lo + keep, e = hi;
+          bhi = std::max(s, e);
+          if (s >= e) return;
+          const index_t vs = std::max(s, ilo), ve = std::min(e, ihi);
+          if (ve - vs >= 16) {
+            index_t j = vs;
+            if (const index_t g0 = gap(j); g0 != 0 && vs + g0 + 16 <= ihi) {
+              vblock(j);  // unaligned; the aligned blocks from vs + g0 on overlap it
+              j += g0;
+            }
+            for (; j + 16 <= ve; j += 16) vblock(j);
+            if (j < ve) {
+              if (j + 16 <= ihi) {  // past hi, so that the next chunk's blocks start aligned
+                vblock(j);
+                bhi = j + 16;
+              } else {
+                vblock(ve - 16);  // overlaps: the same numbers again
+              }
+            }
+          } else {
+            for (index_t p = vs; p < ve; ++p) vscalar(p);
+          }
+          // The border columns: a copy of the in-order column that reads the same input
+          // column where buf has it (Reflect, Mirror, Nearest, Wrap), else summed here.
+          auto border = [&](index_t p) {
+            const index_t q = tab[p] < 0 ? -1 : ilo + (tab[p] - tab[ilo]);
+            if (q >= std::max(vs, blo) && q < ve && ve - vs >= 16)
+              std::copy(buf + (q - blo) * G, buf + (q - blo + 1) * G, buf + (p - blo) * G);
+            else
+              vscalar(p);
+          };
+          for (index_t p = s; p < std::min(e, ilo); ++p) border(p);
+          for (index_t p = std::max(s, ihi); p < e; ++p) border(p);
+        };
+        // Last axis: output columns [c, c + W) of the G rows, from buf (as hpass_fused).
+        auto hblock = [&](index_t c) {
+          V oc[W][VC];
+          unroll<W / 8>([&](auto h) {
+            const auto row = [&](index_t t) { return buf + (c - blo + h * 8 + t) * G; };
+            vtile<8, VC, T>(row, kh, M1, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
+          });
+          unroll<VC>([&](auto v) {
+            V x[lanes_v<T>];
+            unroll<W>([&](auto i) { x[i] = oc[i][v]; });
+            transpose<T>(x);
+            unroll<W>([&](auto q) {
+              if (v * W + q < nr) store(out.data() + (r0 + v * W + q) * ostride + c, x[q], stream);
+            });
+          });
+        };
+        // Column chunks [c0, c1): [0, g), then fused_chunk wide from g.
+        for (index_t c0 = 0; c0 < L1;) {
+          const index_t c1 = std::min(L1, c0 < g ? g : c0 + fused_chunk);
+          if (c1 - c0 >= W) {
+            prepare(c0, c1 + M1 - 1);
+            index_t c = c0;
+            for (; c + W <= c1; c += W) hblock(c);
+            if (c < c1) hblock(c1 - W);  // overlaps the previous block: the same numbers again
+          } else {  // one block that may reach back (or, for [0, g), forward)
+            const index_t b = std::min(c0, L1 - W);
+            prepare(b, b + W + M1 - 1);
+            hblock(b);
+          }
+          c0 = c1;
+        }
+      }
+      if (stream) stream_fence();
+    });
+  } else {
+    (void)in, (void)out, (void)threads;
   }
 }
 
@@ -1216,6 +1406,10 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
 
 template <class T>
 void SeparableEngine<T>::run(View<const T> in, View<T> out, int threads) const {
+  if (vfirst_ && in.stride(1) == 1 && out.stride(1) == 1) {
+    run_vfirst(in, out, threads);
+    return;
+  }
   if (stream_) {
     run_stream(in, out, threads);
     return;

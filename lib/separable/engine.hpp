@@ -113,6 +113,16 @@ class SeparableEngine {
   /// planes whose inputs are all in the ring), so every input sample is padded once per
   /// tile, no halo is recomputed on axis 0 and no plane is copied.
   void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
+  /// 2-D, one term, 8 taps or more on both axes, contiguous input and output rows
+  /// (vfirst_): 16 output rows at a time, the axis-0 pass straight from the input rows
+  /// into `buf` (vtile, then transposed: the 16 rows become the vector lanes of each
+  /// column), then the last-axis pass from `buf` into the output rows as hpass_fused
+  /// does. No ring and no intermediate rows: each group of 16 output rows reads its
+  /// 15 + M0 input rows (30 of them just read by the previous group, in L2), and the
+  /// column chunks slide along buf keeping their M1 - 1 columns of halo.
+  void run_vfirst(const View<const T>& in, const View<T>& out, int threads) const;
+  /// Values of the buf of run_vfirst.
+  std::size_t vfirst_buf_size() const;
   void add(const T* acc, const View<T>& out, int threads) const;
 
   Problem pb_;
@@ -125,7 +135,7 @@ class SeparableEngine {
   std::array<index_t, max_rank> inner_lo_{}, inner_hi_{};  // per axis: positions reading the input in order
   std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
   Pool<Work> pool_;
-  bool tiled_ = false, stream_ = false, stream_out_ = false, fused_ = false;
+  bool tiled_ = false, stream_ = false, stream_out_ = false, fused_ = false, vfirst_ = false;
   index_t group_ = 1;      // run_stream: planes padded and passed together
   index_t ring_ = 1;       // run_stream: planes of a term's ring, a multiple of group_
   index_t sub_ = 1;        // run_stream: planes padded and passed at once (4, 2 or 1)
