@@ -1029,7 +1029,9 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
       bool cval_rows = false;
       for (index_t grp = sl * per; grp < std::min(groups, (sl + 1) * per); ++grp) {
         const index_t r0 = grp * G, nr = std::min(G, L0 - r0);
-        // Padded rows r0 .. r0 + G + M0 - 2 (past the last one: the last one again).
+        // Padded rows r0 .. r0 + G + M0 - 2 (past the last one: the last one again); rs:
+        // the step between them when they are input rows one step apart, else 0.
+        index_t rs = 0, sr0 = 0;
         for (index_t t = 0; t < G + M0 - 1; ++t) {
           const index_t pr = std::min(r0 + t, P0 - 1), sr = src_[0][static_cast<std::size_t>(pr)];
           if (sr < 0 && !cval_rows) {
@@ -1037,10 +1039,10 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
             cval_rows = true;
           }
           rows[t] = sr < 0 ? w.a.data() : in.data() + sr * in.stride(0);
+          if (t == 0) sr0 = sr;
+          if (t == 1) rs = sr0 >= 0 && sr == sr0 + 1 ? in.stride(0) : 0;
+          if (t > 1 && sr != sr0 + t) rs = 0;
         }
-        index_t rs = rows[1] - rows[0];
-        for (index_t t = 2; t < G + M0 - 1 && rs != 0; ++t)
-          if (rows[t] - rows[0] != t * rs) rs = 0;
         index_t blo = 0, bhi = 0;  // buf holds the axis-0 results of padded columns [blo, bhi)
         // Axis 0, padded column p, one output at a time (the same sums as vtile's).
         auto vscalar = [&](index_t p) {
@@ -1131,8 +1133,8 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
           // The border columns: a copy of the in-order column that reads the same input
           // column where buf has it (Reflect, Mirror, Nearest, Wrap), else summed here.
           auto border = [&](index_t p) {
-            const index_t q = tab[p] < 0 ? -1 : ilo + (tab[p] - tab[ilo]);
-            if (q >= std::max(vs, blo) && q < ve && ve - vs >= 16)
+            const index_t q = ve - vs >= 16 && tab[p] >= 0 ? ilo + (tab[p] - tab[ilo]) : -1;  // [vs, ve) in order
+            if (q >= vs && q < ve)
               std::copy(buf + (q - blo) * G, buf + (q - blo + 1) * G, buf + (p - blo) * G);
             else
               vscalar(p);
