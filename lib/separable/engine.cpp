@@ -270,6 +270,31 @@ inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
   });
 }
 
+// The last-axis pass of the 16 rows held transposed in a buffer (hpass_fused, run_vfirst):
+// output columns [c, c + W), where col = the buffer at column c (its 16 rows contiguous);
+// `vtile` runs the taps along the columns, and the results are transposed back, row q
+// (q < nr) stored at dst + q * pitch (dst: row 0 at column c).
+template <class T>
+inline __attribute__((always_inline)) void fused_columns(const T* col, const T* k, index_t M, T* dst, index_t pitch,
+                                                         index_t nr, bool stream) {
+  using V = vec_t<T>;
+  constexpr index_t W = lanes_v<T>;
+  constexpr int VV = static_cast<int>(fused_rows / W);
+  V oc[W][VV];
+  unroll<W / 8>([&](auto h) {
+    const auto row = [&](index_t t) { return col + (h * 8 + t) * fused_rows; };
+    vtile<8, VV, T>(row, k, M, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
+  });
+  unroll<VV>([&](auto v) {
+    V x[lanes_v<T>];
+    unroll<W>([&](auto i) { x[i] = oc[i][v]; });
+    transpose<T>(x);
+    unroll<W>([&](auto q) {
+      if (v * W + q < nr) store(dst + (v * W + q) * pitch, x[q], stream);
+    });
+  });
+}
+
 // The input of a pass: slice(i) points at the start of input index i along the pass's
 // axis (index 0 only, for a last-axis pass); `off` adds the other axes' offset.
 template <class R>
@@ -957,19 +982,7 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
       };
       // Output columns [c, c + W) of the 16 rows, from buf filled from column a.
       auto block = [&](index_t a, index_t c) {
-        V oc[W][VV];
-        unroll<W / 8>([&](auto h) {
-          const auto row = [&](index_t t) { return buf + (c - a + h * 8 + t) * fused_rows; };
-          vtile<8, VV, T>(row, k, M, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
-        });
-        unroll<VV>([&](auto v) {
-          V x[W];
-          unroll<W>([&](auto i) { x[i] = oc[i][v]; });
-          transpose<T>(x);
-          unroll<W>([&](auto q) {
-            if (v * W + q < nr) store(dst + (r0 + v * W + q) * pitch + c, x[q], false);
-          });
-        });
+        fused_columns(buf + (c - a) * fused_rows, k, M, dst + r0 * pitch + c, pitch, nr, false);
         tick();
       };
       for (index_t c0 = 0; c0 < n; c0 += fused_chunk) {
@@ -1144,19 +1157,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
         };
         // Last axis: output columns [c, c + W) of the G rows, from buf (as hpass_fused).
         auto hblock = [&](index_t c) {
-          V oc[W][VC];
-          unroll<W / 8>([&](auto h) {
-            const auto row = [&](index_t t) { return buf + (c - blo + h * 8 + t) * G; };
-            vtile<8, VC, T>(row, kh, M1, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
-          });
-          unroll<VC>([&](auto v) {
-            V x[lanes_v<T>];
-            unroll<W>([&](auto i) { x[i] = oc[i][v]; });
-            transpose<T>(x);
-            unroll<W>([&](auto q) {
-              if (v * W + q < nr) store(out.data() + (r0 + v * W + q) * ostride + c, x[q], stream);
-            });
-          });
+          fused_columns(buf + (c - blo) * G, kh, M1, out.data() + r0 * ostride + c, ostride, nr, stream);
         };
         // Column chunks [c0, c1): [0, g), then fused_chunk wide from g.
         for (index_t c0 = 0; c0 < L1;) {
