@@ -661,7 +661,7 @@ TEST_CASE_TEMPLATE("large problems: tiles, axis-0 chunks and 2 threads agree wit
   }
 }
 
-TEST_CASE_TEMPLATE("2-D, kernels of 8 taps or more: rows read straight from the input", T, float, double) {
+TEST_CASE_TEMPLATE("2-D, one term: rows read straight from the input", T, float, double) {
   // The streamed 2-D path reads the last-axis pass's rows from the input itself, 16 at a
   // time, through W x W transposes (hpass_fused). Cases: row counts not a multiple of 16,
   // a last chunk narrower than a vector (263 = 256 + 7 outputs), widths of 1-2 vectors,
@@ -673,15 +673,19 @@ TEST_CASE_TEMPLATE("2-D, kernels of 8 taps or more: rows read straight from the 
     Shape x;
     index_t m0, m1;
   };
-  // With 8 taps or more on axis 0 too, the axis-0 pass runs first, straight from the
-  // input rows (run_vfirst): widths of about one vector (its blocks of 16 columns do not
-  // fit: one column at a time), fewer rows than taps, a kernel almost as wide as the
-  // input (most columns border columns), several column chunks with a narrow last one,
-  // and rows a whole number of cache lines apart (its blocks then start on a line).
+  // With contiguous rows the axis-0 pass runs first, straight from the input rows
+  // (run_vfirst; the other layouts below take the ring path): widths of about one
+  // vector (its blocks of 16 columns do not fit: one column at a time), fewer rows than
+  // taps, a kernel almost as wide as the input (most columns border columns), several
+  // column chunks with a narrow last one, rows a whole number of cache lines apart (its
+  // blocks then start on a line), and every kernel length below 8 on either axis (its
+  // blocks then hold all the taps at once: vtile_short).
   const P problems[] = {{Shape{37, 263}, 9, 8},  {Shape{50, 20}, 5, 13}, {Shape{19, 17}, 3, 8},
                         {Shape{70, 530}, 17, 31}, {Shape{21, 9}, 8, 8},  {Shape{40, 17}, 12, 9},
                         {Shape{10, 300}, 25, 10}, {Shape{45, 50}, 8, 40}, {Shape{33, 1030}, 8, 8},
-                        {Shape{40, 320}, 9, 11}};
+                        {Shape{40, 320}, 9, 11},  {Shape{37, 263}, 3, 3}, {Shape{50, 40}, 2, 5},
+                        {Shape{30, 200}, 7, 2},   {Shape{21, 9}, 5, 4},   {Shape{33, 1030}, 6, 7},
+                        {Shape{40, 320}, 4, 6},   {Shape{18, 16}, 2, 2},  {Shape{17, 100}, 11, 3}};
   for (const P& pr : problems) {
     Array<T> k = outer<T>({random_vec<T>(pr.m0, rng), random_vec<T>(pr.m1, rng)});
     const auto x = random_array<T>(pr.x, rng);

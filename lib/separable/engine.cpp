@@ -244,6 +244,48 @@ __attribute__((flatten)) void vtile(const Row& row, const R* k, index_t M, const
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, a[r][v]); }); });
 }
 
+// vtile for a kernel shorter than the block (MM < Rb taps, MM known at compile time):
+// input rows 0 .. Rb + MM - 2 in order, row t feeding output rows r with 0 <= t - r <
+// MM, the MM taps held in registers. Each output is the same sequential sum over
+// m = 0 .. MM-1 as vtile's.
+template <int Rb, int VV, int MM, class R, class Row, class Put>
+__attribute__((flatten)) void vtile_short(const Row& row, const R* k, const Put& put) {
+  using V = vec_t<R>;
+  constexpr index_t W = lanes_v<R>;
+  static_assert(MM >= 1 && MM < Rb, "vtile_short: 1 <= taps < block rows");
+  V a[Rb][VV], w[MM];
+  unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { a[r][v] = V{}; }); });
+  unroll<MM>([&](auto m) { w[m] = broadcast(k[m]); });
+  unroll<Rb + MM - 1>([&](auto tc) {
+    constexpr int t = tc;
+    const R* q = row(t);
+    V x[VV];
+    unroll<VV>([&](auto v) { x[v] = load(q + v * W); });
+    unroll<Rb>([&](auto r) {
+      if constexpr (t - r >= 0 && t - r < MM) unroll<VV>([&](auto v) { a[r][v] += w[t - r] * x[v]; });
+    });
+  });
+  unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, a[r][v]); }); });
+}
+
+// vtile for any M >= 1: vtile_short below Rb taps, else vtile.
+template <int Rb, int VV, class R, class Row, class Put>
+inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, const Put& put) {
+  if (M >= Rb) {
+    vtile<Rb, VV, R>(row, k, M, put);
+    return;
+  }
+  bool done = false;
+  unroll<Rb>([&](auto mm) {
+    if constexpr (mm >= 2)
+      if (!done && M == mm) {
+        vtile_short<Rb, VV, mm, R>(row, k, put);
+        done = true;
+      }
+  });
+  if (!done) vtile_short<Rb, VV, 1, R>(row, k, put);  // M == 1
+}
+
 // One butterfly stage of a W x W transpose: lanes whose bit B is clear come from a
 // (low) or from b shifted by B (high), and the others the other way round.
 template <int B, bool Hi, class V, std::size_t... L>
@@ -283,7 +325,7 @@ inline __attribute__((always_inline)) void fused_columns(const T* col, const T* 
   V oc[W][VV];
   unroll<W / 8>([&](auto h) {
     const auto row = [&](index_t t) { return col + (h * 8 + t) * fused_rows; };
-    vtile<8, VV, T>(row, k, M, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
+    vtile_any<8, VV, T>(row, k, M, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
   });
   unroll<VV>([&](auto v) {
     V x[lanes_v<T>];
@@ -698,6 +740,21 @@ Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool 
   return cost::decide(r, cost::machine_profile()).method;
 }
 
+bool separable_vfirst(const Problem& pb, int terms, std::size_t value_bytes) {
+  return pb.rank() == 2 && terms == 1 && pb.kernel[0] >= 2 && pb.kernel[1] >= 2 &&
+         static_cast<std::size_t>(pb.output[1]) * value_bytes >= 64;
+}
+
+VfirstSplit vfirst_split(const Problem& pb) {
+  const index_t L0 = pb.output[0];
+  VfirstSplit s;
+  s.groups = (L0 + fused_rows - 1) / fused_rows;
+  s.slices = (s.groups + s.per - 1) / s.per;
+  s.work = 2.0 * static_cast<double>(L0) * static_cast<double>(pb.output[1]) *
+           static_cast<double>(pb.kernel[0] + pb.kernel[1]);
+  return s;
+}
+
 template <class T>
 struct SeparableEngine<T>::Work {
   std::vector<T> x, a, b, acc;
@@ -791,7 +848,7 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     // Planes per group: 4 (the axis-0 pass's vblock), or hpass_fused's 16 rows, which
     // the axis-0 pass runs as 2 vtile blocks. Measured on 256^3/19^3: groups of 8
     // (vtile) were 20% slower, the larger ring leaving smaller tiles.
-    vfirst_ = fused_ && terms_ == 1 && pb.kernel[0] >= 8;
+    vfirst_ = separable_vfirst(pb, terms_, sizeof(T));
     group_ = fused_ ? fused_rows : 4;
     ring_ = (pb.kernel[0] - 1 + 2 * group_ - 1) / group_ * group_;  // measured: 3% faster than unrounded
     tile_ = pb.output;
@@ -1024,9 +1081,9 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
     // number of lines apart): the chunks start there, so that their stores stream.
     index_t g = (ostride * static_cast<index_t>(sizeof(T))) % 64 == 0 ? line_gap(out.data()) : 0;
     if (g >= L1) g = 0;
-    const index_t groups = (L0 + G - 1) / G, per = 8, slices = (groups + per - 1) / per;
-    const double work = 2.0 * static_cast<double>(L0) * static_cast<double>(L1) * static_cast<double>(M0 + M1);
-    const int nt = resolve_threads(threads, slices, work);
+    const VfirstSplit split = vfirst_split(pb_);  // slices of `per` groups of G rows
+    const index_t groups = split.groups, per = split.per;
+    const int nt = resolve_threads(threads, split.slices, split.work);
     const std::size_t align = 64 / sizeof(T);
     // buf's columns: 2 chunks, so that the halo kept moves to the front every other chunk.
     const index_t cap = 2 * fused_chunk + 32 + M1;
@@ -1035,7 +1092,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
       if (w.planes.size() < static_cast<std::size_t>(G + M0 - 1)) w.planes.resize(static_cast<std::size_t>(G + M0 - 1));
       if (w.a.size() < static_cast<std::size_t>(nin)) w.a.resize(static_cast<std::size_t>(nin));
     });
-    for_each_slice(slices, nt, [&](index_t sl, int worker) {
+    for_each_slice(split.slices, nt, [&](index_t sl, int worker) {
       Work& w = lease[worker];
       T* const buf = w.x.data() + line_gap(w.x.data());
       const T** rows = w.planes.data();
@@ -1083,12 +1140,12 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
             const T* base = rows[0] + x0;
             unroll<2>([&](auto h) {
               const auto row = [&](index_t t) { return base + (h * 8 + t) * rs; };
-              vtile<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
+              vtile_any<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
             });
           } else {
             unroll<2>([&](auto h) {
               const auto row = [&](index_t t) { return rows[h * 8 + t] + x0; };
-              vtile<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
+              vtile_any<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
             });
           }
           unroll<VC>([&](auto v) {

@@ -43,6 +43,20 @@ std::vector<SeparablePass> separable_passes(const Problem& pb);
 /// and needs only ~2 MiB per worker: this is then an upper bound.
 std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms = 1);
 
+/// Whether a problem whose passes are all Direct on real data runs the 2-D path that
+/// takes the axis-0 pass first, straight from the input rows (run_vfirst): 2-D, one
+/// term, both kernel extents >= 2, output rows of 64 bytes or more. (At execute it also
+/// needs input and output rows contiguous; other layouts run the ring path.)
+bool separable_vfirst(const Problem& pb, int terms, std::size_t value_bytes);
+
+/// run_vfirst's work split: groups of 16 output rows, `per` groups to a slice, and the
+/// work in multiply-add units, as resolve_threads weighs them.
+struct VfirstSplit {
+  index_t groups = 1, per = 8, slices = 1;
+  double work = 0;
+};
+VfirstSplit vfirst_split(const Problem& pb);
+
 /// How a SeparableEngine runs its passes.
 struct SeparableOptions {
   /// Per pass: Auto (the cost model's choice; Direct until it lands), Direct, FFT or
@@ -113,16 +127,14 @@ class SeparableEngine {
   /// planes whose inputs are all in the ring), so every input sample is padded once per
   /// tile, no halo is recomputed on axis 0 and no plane is copied.
   void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
-  /// 2-D, one term, 8 taps or more on both axes, contiguous input and output rows
-  /// (vfirst_): 16 output rows at a time, the axis-0 pass straight from the input rows
+  /// 2-D, one term, 2 taps or more on both axes, contiguous input and output rows
+  /// (vfirst_, separable_vfirst): 16 output rows at a time, the axis-0 pass straight from the input rows
   /// into `buf` (vtile, then transposed: the 16 rows become the vector lanes of each
   /// column), then the last-axis pass from `buf` into the output rows as hpass_fused
   /// does. No ring and no intermediate rows: each group of 16 output rows reads its
   /// 15 + M0 input rows (30 of them just read by the previous group, in L2), and the
   /// column chunks slide along buf keeping their M1 - 1 columns of halo.
   void run_vfirst(const View<const T>& in, const View<T>& out, int threads) const;
-  /// Values of the buf of run_vfirst.
-  std::size_t vfirst_buf_size() const;
   void add(const T* acc, const View<T>& out, int threads) const;
 
   Problem pb_;
