@@ -160,7 +160,7 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
 }
 
 // run_vfirst's cost relative to the direct engine's constants (see separable_candidate).
-constexpr double vfirst_output = 1.7, vfirst_tap = 0.72;
+constexpr double vfirst_output = 1.8, vfirst_tap = 0.72;
 
 // Separable: pad once (a copy of the extended region), then per term one 1-D 'valid'
 // pass per convolved axis (the axis that shrinks the data most first), each priced as
@@ -219,8 +219,11 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     // The 2-D path that runs the axis-0 pass first from the input rows: no pad and no
     // intermediate array; each sample read once and each output written once, plus the
     // taps of both passes. Fitted on this machine (1 thread, 512^2 to 4096^2, kernels
-    // 2^2 to 31^2, within ~10%): per output 1.7 x the direct engine's per-output cost,
-    // per tap 0.72 x its multiply-add cost (the blocks' taps sit in registers).
+    // 2^2 to 31^2, within ~10%): per output 1.8 x the direct engine's per-output cost,
+    // per tap 0.72 x its multiply-add cost (the blocks' taps sit in registers). Of the
+    // fits within that spread, the per-output constant at its upper end: 3^2 kernels
+    // then go to Direct, which lost at most 1.26x here where Separable would have won,
+    // against up to 1.6x the other way on a 16-core Xeon (BENCHMARKS.md).
     const VfirstSplit split = vfirst_split(pb);
     const int threads = std::min(resolve_threads(r.workers, split.slices, split.work), std::max(1, r.workers));
     const double one = product(pb.output) *
