@@ -6,6 +6,8 @@
 // are never misdetected).
 #include "calls.hpp"
 
+#include <numeric>
+
 #include "core/problem.hpp"
 #include "separable/engine.hpp"
 #include "separable/factor.hpp"
@@ -275,6 +277,73 @@ TEST_CASE("Plan reports Method::Separable; a kernel that is not a sum of few out
                                          "Options::memory_limit = 1000 bytes"),
                        autoconv::error);
   CHECK(std::all_of(out.v.begin(), out.v.end(), [](double v) { return v == 42.0; }));
+}
+
+TEST_CASE_TEMPLATE("the memory the model counts for Separable is what the engine checks: Auto never picks a "
+                   "Separable that the limit then refuses",
+                   T, double, std::complex<double>) {
+  // Real data with Direct passes runs tiled, in at most separable_tile_bytes per thread,
+  // not in whole-array buffers. For each problem: explain's Separable bytes as the limit
+  // lets a forced Separable plan be made; a byte less makes explain rule it out and (for
+  // the tiled paths, where the two counts are the same number) the plan refuse.
+  struct P {
+    Shape x, k;
+    int terms;
+  };
+  const P problems[] = {{Shape{1024, 1024}, Shape{15, 15}, 1}, {Shape{64, 64}, Shape{7, 7}, 1},
+                        {Shape{48, 40, 40}, Shape{5, 5, 5}, 1}, {Shape{300, 300}, Shape{19, 19}, 2}};
+  for (const P& pr : problems)
+    for (int threads : {1, 2}) {
+      Array<T> k = outer<T>([&] {
+        std::vector<std::vector<T>> f;
+        for (index_t m : pr.k) f.push_back(gauss1<T>(m, static_cast<double>(m) / 5));
+        return f;
+      }());
+      if (pr.terms == 2) {
+        std::vector<std::vector<T>> f;
+        for (index_t m : pr.k) f.push_back(gauss1<T>(m, static_cast<double>(m) / 9, 1.0));
+        add_to(k, outer<T>(f), 0.5);
+      }
+      const std::size_t n = std::accumulate(pr.x.begin(), pr.x.end(), std::size_t(1),
+                                            [](std::size_t acc, index_t e) { return acc * static_cast<std::size_t>(e); });
+      std::vector<T> x(n, T(1));
+      const View<const T> xv(x.data(), pr.x);
+      autoconv::Options o;
+      o.threads = threads;
+      const autoconv::Border b{autoconv::Boundary::Reflect};
+      const auto d = autoconv::explain<T>(xv, k.view(), b, o);
+      const std::string what = pr.x.str() + " kernel " + pr.k.str() + " " + std::to_string(threads) + " threads";
+      const autoconv::Candidate* sep = nullptr;
+      for (const auto& c : d.candidates)
+        if (c.method == Method::Separable) sep = &c;
+      REQUIRE(sep != nullptr);
+      REQUIRE_MESSAGE(sep->feasible, what);
+      CHECK_MESSAGE(sep->detail.find(std::to_string(pr.terms) + (pr.terms == 1 ? " term" : " terms")) != std::string::npos,
+                    what);
+      const bool tiled = !is_complex_v<T> && sep->detail.find("fft") == std::string::npos &&
+                         sep->detail.find("overlap") == std::string::npos;
+      if (!is_complex_v<T> && n >= 1024 * 1024)  // far below the arrays' size
+        CHECK_MESSAGE(sep->bytes <= autoconv::detail::separable_tile_bytes * static_cast<std::size_t>(threads), what);
+      autoconv::Options f = o;
+      f.method = Method::Separable;
+      f.memory_limit = sep->bytes;
+      CHECK_NOTHROW(autoconv::Plan<T>(autoconv::Operation::Convolve, pr.x, k.view(), b, f));
+      autoconv::Options a = o;
+      a.memory_limit = sep->bytes;
+      // A plan that chooses Separable without a limit still does under this one.
+      if (autoconv::Plan<T>(autoconv::Operation::Convolve, pr.x, k.view(), b, o).method() == Method::Separable) {
+        const autoconv::Plan<T> plan(autoconv::Operation::Convolve, pr.x, k.view(), b, a);
+        CHECK_MESSAGE(plan.method() == Method::Separable, what);
+      }
+      f.memory_limit = sep->bytes - 1;
+      a.memory_limit = sep->bytes - 1;
+      const auto d1 = autoconv::explain<T>(xv, k.view(), b, a);
+      for (const auto& c : d1.candidates)
+        if (c.method == Method::Separable) CHECK_MESSAGE(!c.feasible, what);
+      if (tiled)
+        CHECK_THROWS_WITH_AS(autoconv::Plan<T>(autoconv::Operation::Convolve, pr.x, k.view(), b, f),
+                             doctest::Contains("Options::memory_limit"), autoconv::error);
+    }
 }
 
 TEST_CASE_TEMPLATE("Options::axes batches, a one-tap kernel, non-finite input", T, double, std::complex<float>) {

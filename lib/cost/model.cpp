@@ -185,7 +185,9 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
   const double elem = static_cast<double>(r.real_bytes) * (r.complex_data ? 2.0 : 1.0);
   double seconds = padded * p.direct_output[prec(r)] * (r.complex_data ? 2.0 : 1.0) /
                    speedup(std::max(1, r.workers), p);
-  double bytes = padded * elem, chain = 0, biggest_pass = 0;
+  // The engine's own buffers (what make_separable_engine checks against the limit).
+  double bytes = static_cast<double>(separable_workspace_bytes(pb, static_cast<std::size_t>(elem), r.separable_terms));
+  double chain = 0, biggest_pass = 0;
   bool all_direct = true;
   std::string methods;
   for (std::size_t i = 0; i < passes.size(); ++i) {
@@ -205,12 +207,11 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     all_direct = all_direct && best.method == Method::Direct;
     biggest_pass = std::max(biggest_pass, static_cast<double>(best.bytes));
     methods += (methods.empty() ? "" : "+") + std::string(to_string(best.method));
-    if (i + 1 < passes.size()) bytes += product(pass.output) * elem;  // intermediate result
   }
-  // Real data whose passes are all Direct runs tiled (lib/separable/engine.cpp): a
-  // padded plane and a window of planes per worker, ~2 MiB each, not whole arrays.
-  if (!r.complex_data && methods.find("fft") == std::string::npos && methods.find("overlap") == std::string::npos)
-    bytes = std::min(bytes, 2.0 * 1024 * 1024 * std::max(1, r.workers));
+  // Real data whose passes are all Direct runs tiled (lib/separable/engine.cpp): at
+  // most separable_tile_bytes per worker, not whole arrays (what the engine counts).
+  if (!r.complex_data && all_direct)
+    bytes = std::min(bytes, static_cast<double>(separable_tile_bytes) * std::max(1, r.workers));
   seconds += r.separable_terms * chain;
   if (r.separable_terms > 1) seconds += product(pb.output) * p.direct_output[prec(r)];  // accumulate terms
   bytes += biggest_pass;
@@ -230,8 +231,6 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
                        (vfirst_output * p.direct_output[prec(r)] +
                         vfirst_tap * static_cast<double>(pb.kernel[0] + pb.kernel[1]) * p.direct_tap[prec(r)]);
     seconds = one / speedup(threads, p) + (threads > 1 ? p.parallel_overhead : 0.0);
-    // Per worker: the transposed buffer (2 chunks of 256 columns + halo, 16 rows).
-    bytes = static_cast<double>(threads) * (2 * 256 + 32 + static_cast<double>(pb.kernel[1])) * 16 * elem;
     path = ", axis 0 first";
   }
   if (r.one_shot) seconds += bytes * p.touch_byte;

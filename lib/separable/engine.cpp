@@ -1528,15 +1528,23 @@ std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& p
 }
 
 template <class T>
+std::size_t SeparableEngine<T>::workspace_bytes(int workers) const {
+  const std::size_t whole = separable_workspace_bytes(pb_, sizeof(T), terms_);
+  if (!tiled_) return whole;
+  return std::min(whole, separable_tile_bytes * static_cast<std::size_t>(std::max(1, workers)));
+}
+
+template <class T>
 std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& pb, const Factors<T>& f,
                                                                 const SeparableOptions& options) {
-  const std::size_t bytes = separable_workspace_bytes(pb, sizeof(T), f.terms);
+  auto engine = std::make_unique<const SeparableEngine<T>>(pb, f, options);
+  const std::size_t bytes = engine->workspace_bytes(options.workers);
   if (bytes > options.memory_limit)
     throw error(std::string(pb.api_name()) + ": Method::Separable needs " + bytes_str(static_cast<double>(bytes)) +
                 " of buffers (input " + pb.input.str() + ", kernel " + pb.kernel.str() + ", " +
                 std::to_string(f.terms) + (f.terms == 1 ? " term" : " terms") + "), above Options::memory_limit = " +
                 bytes_str(static_cast<double>(options.memory_limit)));
-  return std::make_unique<const SeparableEngine<T>>(pb, f, options);
+  return engine;
 }
 
 #define AUTOCONV_SEPARABLE(T)                                                                          \

@@ -43,6 +43,12 @@ std::vector<SeparablePass> separable_passes(const Problem& pb);
 /// and needs only ~2 MiB per worker: this is then an upper bound.
 std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms = 1);
 
+/// Upper bound of the buffers one worker of the tiled paths leases (real data, every
+/// pass Direct): run_tiled's tile (padded input of at most 768 KiB, its intermediate
+/// and, for several terms, a second one), run_stream's (at most 1.75 MiB), run_vfirst's
+/// (~100 KiB). The cost model and make_separable_engine both count this.
+inline constexpr std::size_t separable_tile_bytes = std::size_t(2304) << 10;
+
 /// Whether a problem whose passes are all Direct on real data runs the 2-D path that
 /// takes the axis-0 pass first, straight from the input rows (run_vfirst): 2-D, one
 /// term, both kernel extents >= 2, output rows of 64 bytes or more. (At execute it also
@@ -137,6 +143,16 @@ class SeparableEngine {
   void run_vfirst(const View<const T>& in, const View<T>& out, int threads) const;
   void add(const T* acc, const View<T>& out, int threads) const;
 
+ public:
+  /// Bytes the engine's own buffers can take when run on `workers` threads: the
+  /// whole-array path's (separable_workspace_bytes), or for the tiled paths (real
+  /// data, every pass Direct) at most separable_tile_bytes per worker, whichever is
+  /// smaller. The passes' engines add their own scratch (as for
+  /// separable_workspace_bytes).
+  std::size_t workspace_bytes(int workers) const;
+
+ private:
+
   Problem pb_;
   int terms_ = 1;
   std::vector<SeparablePass> passes_;
@@ -161,7 +177,8 @@ class SeparableEngine {
 /// Forced Method::Separable: factors `kc` (correlation order, C order) with max_terms =
 /// separable_rank_bound, then builds the engine. Throws autoconv::error when the kernel
 /// is not a sum of that many outer products, or when the engine's buffers
-/// (separable_workspace_bytes) exceed options.memory_limit; nothing is allocated then.
+/// (workspace_bytes on options.workers) exceed options.memory_limit; they are not
+/// allocated then (the engine allocates them at its first run).
 template <class T>
 std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& pb, const std::vector<T>& kc,
                                                                 const SeparableOptions& options);
