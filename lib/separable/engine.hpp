@@ -40,7 +40,7 @@ std::vector<SeparablePass> separable_passes(const Problem& pb);
 /// and for terms > 1 one output-sized accumulator); the passes' engines add their own
 /// scratch (Direct: ~1 MiB slab buffers per worker; FFT: FftLayout::block_bytes +
 /// spectrum_bytes of each pass). Real data with Direct passes (the default) runs tiled
-/// and needs only ~2 MiB per worker: this is then an upper bound.
+/// in at most separable_tile_bytes per worker (SeparableEngine::workspace_bytes).
 std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms = 1);
 
 /// Upper bound of the buffers one worker of the tiled paths leases (real data, every
@@ -83,6 +83,12 @@ class SeparableEngine {
   /// `factors`: the kernel in correlation order (problem.hpp), factored (factor_kernel).
   SeparableEngine(const Problem& pb, const Factors<T>& factors, const SeparableOptions& options = {});
   ~SeparableEngine();
+  /// Bytes the engine's own buffers can take when run on `workers` threads: the
+  /// whole-array path's (separable_workspace_bytes), or for the tiled paths (real
+  /// data, every pass Direct) at most separable_tile_bytes per worker, whichever is
+  /// smaller. The passes' engines add their own scratch (as for
+  /// separable_workspace_bytes).
+  std::size_t workspace_bytes(int workers) const;
 
   /// Computes the whole output. Shapes were checked by the caller.
   void run(View<const T> in, View<T> out, int threads) const;
@@ -134,24 +140,15 @@ class SeparableEngine {
   /// tile, no halo is recomputed on axis 0 and no plane is copied.
   void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
   /// 2-D, one term, 2 taps or more on both axes, contiguous input and output rows
-  /// (vfirst_, separable_vfirst): 16 output rows at a time, the axis-0 pass straight from the input rows
-  /// into `buf` (vtile, then transposed: the 16 rows become the vector lanes of each
-  /// column), then the last-axis pass from `buf` into the output rows as hpass_fused
-  /// does. No ring and no intermediate rows: each group of 16 output rows reads its
-  /// 15 + M0 input rows (30 of them just read by the previous group, in L2), and the
-  /// column chunks slide along buf keeping their M1 - 1 columns of halo.
+  /// (vfirst_, separable_vfirst): 16 output rows at a time, the axis-0 pass straight
+  /// from the input rows into `buf` (vtile or vtile_short, then transposed: the 16 rows
+  /// become the vector lanes of each column), then the last-axis pass from `buf` into
+  /// the output rows as hpass_fused does. No ring and no intermediate rows: each group
+  /// of 16 output rows reads its 15 + M0 input rows (30 of them, for 31 taps, just read
+  /// by the previous group, in L2), and the column chunks slide along buf keeping their
+  /// M1 - 1 columns of halo.
   void run_vfirst(const View<const T>& in, const View<T>& out, int threads) const;
   void add(const T* acc, const View<T>& out, int threads) const;
-
- public:
-  /// Bytes the engine's own buffers can take when run on `workers` threads: the
-  /// whole-array path's (separable_workspace_bytes), or for the tiled paths (real
-  /// data, every pass Direct) at most separable_tile_bytes per worker, whichever is
-  /// smaller. The passes' engines add their own scratch (as for
-  /// separable_workspace_bytes).
-  std::size_t workspace_bytes(int workers) const;
-
- private:
 
   Problem pb_;
   int terms_ = 1;
