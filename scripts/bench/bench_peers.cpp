@@ -66,6 +66,26 @@ void keep(const T& v) {
   asm volatile("" : : "g"(&v) : "memory");
 }
 
+// Rows of a balanced Latin square on n items (Williams): in each row every item once,
+// and over the rows every ordered pair (a, b), a != b, with b right after a equally
+// often (once for even n; twice over the 2n rows for odd n).
+std::vector<std::vector<std::size_t>> balanced_orders(std::size_t n) {
+  std::vector<std::size_t> first;  // 0, 1, n-1, 2, n-2, ...
+  for (std::size_t lo = 0, hi = n; first.size() < n;) {
+    first.push_back(lo++);
+    if (first.size() < n) first.push_back(--hi);
+  }
+  std::vector<std::vector<std::size_t>> rows;
+  for (std::size_t r = 0; r < n; ++r) {
+    std::vector<std::size_t> row;
+    for (std::size_t v : first) row.push_back((v + r) % n);
+    rows.push_back(row);
+  }
+  if (n % 2 == 1)
+    for (std::size_t r = 0; r < n; ++r) rows.push_back(std::vector<std::size_t>(rows[r].rbegin(), rows[r].rend()));
+  return rows;
+}
+
 // Median of 3..7 calls after a warm-up call; a call slower than 1.5 s is timed once.
 template <class F>
 double measure(F&& f) {
@@ -434,11 +454,15 @@ Result run_case(const Case& c, int threads, double cap, bool scipy, const std::s
     double slowest = 0;
     for (Method m : ms) slowest = std::max(slowest, r.t[autoconv::to_string(m)]);
     const int reps = slowest > 1.5 ? 1 : 8;
-    // The order rotates each repetition, so every method follows every other one
-    // equally often (what ran before changes what is left in the caches).
+    // What ran before a call changes what is left in the caches (an FFT method's
+    // buffers evict the input a direct call would find there), so the order changes
+    // each repetition as a balanced Latin square: over its rows every method directly
+    // follows every other one equally often. (Rotating one fixed order did not: Auto
+    // always ran right after OverlapAdd, and Direct right after Auto.)
+    const std::vector<std::vector<std::size_t>> orders = balanced_orders(ms.size());
     for (int rep = 0; rep < reps && (rep < 3 || secs(start) < 4.0); ++rep)
       for (std::size_t j = 0; j < ms.size(); ++j) {
-        const Method m = ms[(j + static_cast<std::size_t>(rep)) % ms.size()];
+        const Method m = ms[orders[static_cast<std::size_t>(rep) % orders.size()][j]];
         const auto t0 = Clock::now();
         call(m);
         ts[autoconv::to_string(m)].push_back(secs(t0));
