@@ -183,6 +183,28 @@ TEST_CASE("non-finite input: a few keep the FFT choice, many make Direct cheaper
   CHECK(std::memcmp(ya.data(), yd.data(), ya.size() * sizeof(double)) == 0);
 }
 
+TEST_CASE("explain counts every non-finite input value, whatever the view's strides") {
+  // A 3-D array with NaN, +Inf and -Inf at known places, read C-ordered, through a
+  // strided view of every other element on the last axis, and with a negative stride.
+  const Shape s{5, 7, 12};
+  std::vector<double> a(5 * 7 * 12, 1.5);
+  const std::size_t bad[] = {0, 13, 26, 84, 101, 239, 419};  // even and odd last-axis indices
+  int even = 0;
+  for (std::size_t i = 0; i < std::size(bad); ++i) {
+    a[bad[i]] = i % 3 == 0 ? std::nan("") : (i % 3 == 1 ? HUGE_VAL : -HUGE_VAL);
+    even += (bad[i] % 12) % 2 == 0;
+  }
+  CHECK(cost::count_nonfinite(autoconv::View<const double>(a.data(), s)) == std::size(bad));
+  const autoconv::View<const double> evens(a.data(), Shape{5, 7, 6}, Shape{84, 12, 2});
+  CHECK(cost::count_nonfinite(evens) == even);
+  const autoconv::View<const double> backwards(a.data() + a.size() - 1, Shape{420}, Shape{-1});
+  CHECK(cost::count_nonfinite(backwards) == std::size(bad));
+  std::vector<std::complex<float>> z(300, {1.f, 2.f});
+  z[7].imag(std::nanf(""));
+  z[299].real(HUGE_VALF);
+  CHECK(cost::count_nonfinite(autoconv::View<const std::complex<float>>(z.data(), Shape{10, 30})) == 2);
+}
+
 TEST_CASE("one-shot calls pay the FFT's setup; a reused plan does not") {
   const auto p = cost::builtin_profile();
   const auto once = request(Shape{4096, 4096}, Shape{15, 15}, 2, true), reuse = request(Shape{4096, 4096}, Shape{15, 15}, 2, false);

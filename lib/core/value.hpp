@@ -2,6 +2,7 @@
 // std::complex), shared by the engines and the tests.
 #pragma once
 
+#include <cmath>
 #include <complex>
 #include <type_traits>
 
@@ -21,5 +22,14 @@ using real_t = typename real_of<T>::type;
 /// Is T one of the complex value types?
 template <class T>
 inline constexpr bool is_complex_v = !std::is_same_v<T, real_t<T>>;
+
+// Is v finite (both parts, for complex values)?
+template <class T>
+inline bool finite_value(const T& v) {
+  if constexpr (is_complex_v<T>)
+    return std::isfinite(v.real()) && std::isfinite(v.imag());
+  else
+    return std::isfinite(v);
+}
 
 }  // namespace autoconv::detail

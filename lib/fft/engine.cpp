@@ -419,17 +419,6 @@ void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt) con
     });
 }
 
-namespace {
-
-template <class T>
-inline bool finite_value(const T& v) {
-  if constexpr (is_complex_v<T>)
-    return std::isfinite(v.real()) && std::isfinite(v.imag());
-  else
-    return std::isfinite(v);
-}
-
-}  // namespace
 
 template <class T>
 typename FftEngine<T>::Geom FftEngine<T>::geometry(index_t unit, const View<const T>& in, const View<T>& out) const {
