@@ -104,6 +104,19 @@ Cache& cache() {
   return *c;
 }
 
+// Measured plans (reused Plans, Streams) of 1-D transforms of this length and more
+// are made without FFTW's buffered solvers (FFTW_NO_BUFFERING). Those allocate their
+// buffers inside every execute: for 102400 points ~40 heap allocations of up to 750 KB
+// each, ~165 thousand over one 1e7-sample overlap-add call. Measured here, reused
+// plans, one thread: overlap-add 1e6 x 3001 (blocks of 30720) 7.3 -> 5.4 ms, 1e7 x
+// 10001 (102400) 79 -> 67 ms, float 1e7 x 30001 63 -> 59 ms, the stream of
+// bench_stream 82 -> 73 ms; but one transform of 131072 (1e5 x 30001, FFT) 0.79 ->
+// 0.89 ms, and blocks of 3072 (1e6 x 301) 1.2x slower unbuffered, hence the threshold.
+// Multi-dimensional plans keep buffering (15-25% slower without), and so do one-shot
+// calls' FFTW_ESTIMATE plans (they allocate anyway; unbuffered, the one-shot 1e7 x
+// 10001 call ran 78 -> 68 ms in one program and 78 -> 82 in another).
+constexpr int no_buffering_min = 8192;
+
 // Keep at most this many distinct shapes cached; plans in use are never evicted.
 constexpr std::size_t cache_limit = 128;
 
@@ -190,7 +203,8 @@ std::shared_ptr<const Transform> transform(const std::vector<int>& n, bool compl
     Buffer<char> scratch;
     scratch.reserve(t->buffer_reals() * (single ? sizeof(float) : sizeof(double)));
     void* buf = scratch.data.get();
-    const unsigned flags = flags_of(effort);
+    const bool unbuffered = effort != Effort::Estimate && n.size() == 1 && n[0] >= no_buffering_min;
+    const unsigned flags = flags_of(effort) | (unbuffered ? FFTW_NO_BUFFERING : 0u);
     if (single) {
       fftwf_set_timelimit(time_limit_of(effort));
       fftwf_plan_with_nthreads(threads);
