@@ -45,8 +45,8 @@ double count_nonfinite(const View<const T>& v) {
   checked_size(v.shape(), "autoconv::explain", "input");
   if (D == 0) return finite_value(v.data()[0]) ? 0 : 1;
   // Rows along the last axis in a tight loop (it vectorises for unit stride), the other
-  // axes by an odometer: 4096^2 doubles in ~3 ms instead of ~13 with the index
-  // arithmetic done per element.
+  // axes by an odometer: explain on a 2048^2 double input took 14 ms with the index
+  // arithmetic done per element, 1.3 ms so.
   const index_t len = v.extent(D - 1), st = v.stride(D - 1);
   if (len == 0) return 0;
   std::array<index_t, max_rank> i{};

@@ -419,7 +419,6 @@ void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt) con
     });
 }
 
-
 template <class T>
 typename FftEngine<T>::Geom FftEngine<T>::geometry(index_t unit, const View<const T>& in, const View<T>& out) const {
   const std::size_t r = lay_.axes.size();
