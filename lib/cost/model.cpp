@@ -66,8 +66,9 @@ DirectCost direct_cost(const Request& r, const Profile& p) {
   // number of axes the kernel spans: direct_scale, measured per rank.
   c.one_thread = c.macs * p.direct_tap[prec(r)] +
                  outputs * (r.complex_data ? 2.0 : 1.0) * p.direct_output[prec(r)] * p.direct_scale[rank_index(r.pb)];
-  // Slabs: 1-D cuts 16384 outputs per slab (direct.cpp); N-D cuts rows of axis 0.
-  const double slabs = pb.rank() == 1 ? std::ceil(outputs / std::max(16384.0, 4.0 * (taps - 1)))
+  // Slices threads can share: 1-D slabs down to direct_slab_1d_min outputs, N-D slabs
+  // down to one row of axis 0 (direct.cpp cuts them that thin for the threads).
+  const double slabs = pb.rank() == 1 ? std::ceil(outputs / static_cast<double>(direct_slab_1d_min))
                                       : static_cast<double>(pb.output[0]);
   c.threads = resolve_threads(r.workers, static_cast<index_t>(std::max(1.0, slabs)),
                               outputs * (taps * (r.complex_data ? 2.0 : 1.0) + direct_output_work));

@@ -484,6 +484,8 @@ constexpr index_t slab_target_elems = 128 * 1024;
 constexpr index_t slab_max_elems = 2 * 1024 * 1024;
 constexpr index_t slab_min_factor = 4;
 constexpr index_t slab_1d = 16384;
+constexpr index_t slab_1d_min = direct_slab_1d_min;
+static_assert(slab_1d % slab_1d_min == 0, "1-D slabs cut thinner keep the vector blocks' grid");
 
 }  // namespace
 
@@ -535,7 +537,8 @@ const typename DirectEngine<T>::Layout& DirectEngine<T>::layout_for(const View<T
   slab = std::max(slab, low_redundancy);
   // 1-D: 16384 outputs per slab (buffer ~128 KiB of doubles, L2-resident with its
   // output; longer slabs measured 10-25% slower), longer for long kernels.
-  if (D == 1) slab = std::max<index_t>(slab_1d, slab_min_factor * (m0 - 1));
+  // Whole multiples of slab_1d_min, so that run() can cut them thinner on the same grid.
+  if (D == 1) slab = std::max<index_t>(slab_1d, round_up(slab_min_factor * (m0 - 1), slab_1d_min));
   // 2-D: the slab's rows are the output rows, computed in register-blocked groups; a
   // slab that is not a whole number of groups leaves its last rows to the row-by-row
   // path, which also needs their buffer rows copied whole. Rounded to the nearest
@@ -629,7 +632,30 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   // (~16 multiply-adds here: a 3-tap kernel is bound by memory, not by its taps).
   double work = static_cast<double>(l.off_re.size()) * (cplx ? 2.0 : 1.0) + direct_output_work;
   for (int j = 0; j < D; ++j) work *= static_cast<double>(l.L[static_cast<std::size_t>(j)]);
-  const int nt = resolve_threads(threads, l.nslabs, work);
+  // Too few slabs for the threads the work pays for (thick slabs of a short axis 0: a
+  // 128^3 volume with a 9^3 kernel has 4 slabs of 32 planes), or a few that do not
+  // divide evenly between them (3 slabs on 2 threads): thinner slabs, a whole number
+  // per thread, down to one row of axis 0 (N-D) or slab_1d_min outputs (1-D). Their
+  // larger halo copy is small next to the taps that need the threads; the sums are
+  // the same whatever the slab (see the top of this file).
+  index_t slab = l.slab, nslabs = l.nslabs;
+  const index_t rows_max = D == 1 ? (l.L[0] + slab_1d_min - 1) / slab_1d_min : l.L[0];
+  const int want = resolve_threads(threads, rows_max, work);
+  if (want > 1 && nslabs % want != 0 && nslabs < 4 * want) {
+    const index_t slices = want * ((nslabs + want - 1) / want);
+    slab = (l.L[0] + slices - 1) / slices;
+    if (D == 1) {
+      // Multiples of slab_1d_min, which divides slab_1d: the vector blocks of
+      // compute_row then fall on the same outputs as with whole slabs (complex data
+      // sums a block's outputs and the scalar tail's in different orders).
+      slab = round_up(slab, slab_1d_min);
+    } else if (D == 2) {  // whole row groups, as layout_for's slabs
+      const index_t g = group_rows(l.M[0], l.M[1]);
+      if (slab > g) slab = round_up(slab, g);
+    }
+    nslabs = (l.L[0] + slab - 1) / slab;
+  }
+  const int nt = resolve_threads(threads, nslabs, work);
 
   // Buffers are taken before the parallel region so nothing in it can throw.
   typename Pool<Buffer>::Lease bufs(pool_, nt, [&](Buffer& b) { b.reserve(buf_elems); });
@@ -670,11 +696,11 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
     }
   }
 
-  for_each_slice(l.nslabs, nt, [&](index_t s, int worker) {
+  for_each_slice(nslabs, nt, [&](index_t s, int worker) {
     R* buf_re = bufs[worker].data.get();
     R* buf_im = cplx ? buf_re + l.plane : nullptr;
-    const index_t a = s * l.slab;
-    const index_t b = std::min(l.L[0], a + l.slab);
+    const index_t a = s * slab;
+    const index_t b = std::min(l.L[0], a + slab);
     const index_t rows0 = (b - a) + l.M[0] - 1;  // buffer extent on position 0
 
     // 1. Fill the slab buffer with x_ext over [a, a + rows0) x E[1] x ... x E[D-1].

@@ -30,6 +30,10 @@ namespace autoconv::detail {
 /// its window, storing it): with the taps, the work that decides how many threads a
 /// call uses (parallel/slices.hpp); the cost model counts it the same way.
 inline constexpr double direct_output_work = 16.0;
+/// The thinnest 1-D slab (outputs) the engine cuts when there are more threads than
+/// whole slabs; N-D slabs go down to one row of axis 0. The cost model counts the
+/// slices a call can share between threads the same way.
+inline constexpr index_t direct_slab_1d_min = 2048;
 
 template <class T>
 class DirectEngine {
