@@ -176,12 +176,14 @@ TEST_CASE("a plan executes many inputs, from many threads at once, with the same
 TEST_CASE_TEMPLATE("larger problems exercise the blocked kernels and slab edges", T, float, double,
                    std::complex<float>) {
   // Rows long enough for the register-blocked paths (>= 4 rows x 64 samples), tails
-  // of every width, several slabs, and a 1-D signal read in place between its edges.
+  // of every width, several slabs, and a 1-D signal read in place between its edges
+  // (70001 x 31 on the lane-transposed path, 70001 x 7 on the plain one).
   std::mt19937_64 rng(77);
   struct P {
     Shape x, k;
   };
   for (const P& p : {P{Shape{37, 150}, Shape{5, 7}}, P{Shape{9, 21, 70}, Shape{3, 4, 5}}, P{Shape{70001}, Shape{31}},
+                     P{Shape{70001}, Shape{7}},
                      P{Shape{6, 5, 9, 67}, Shape{2, 3, 1, 4}}, P{Shape{41, 100}, Shape{3, 3}},
                      P{Shape{11, 13, 90}, Shape{3, 3, 3}}}) {
     const auto x = random_array<T>(p.x, rng);
