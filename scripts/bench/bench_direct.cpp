@@ -176,6 +176,9 @@ void run_all(std::vector<Row>& rows, bool quick, int reps, bool fused) {
   const std::uint64_t seed = std::is_same_v<T, double> ? 20240601u : 20240602u;
   auto label = [](const std::string& dims, const std::string& kern) { return dims + ", k " + kern; };
   rows.push_back(run_case<T, 1>(label("1-D " + std::to_string(n1), "31"), {n1}, {31}, reps, fused, seed + 1));
+  // A short kernel on a cache-sized signal: the plain 1-D path (no lane layout).
+  const Index n1s = quick ? 10000 : 100000;
+  rows.push_back(run_case<T, 1>(label("1-D " + std::to_string(n1s), "5"), {n1s}, {5}, reps, fused, seed + 30));
   for (Index kk : {3, 7}) {
     const std::string ks = std::to_string(kk);
     rows.push_back(run_case<T, 2>(label("2-D " + std::to_string(n2) + "x" + std::to_string(n2), ks + "x" + ks),
