@@ -67,17 +67,29 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 
 using namespace testing;
 
+namespace {
+// A random input and kernel, an output of the input's shape, and one-thread Options
+// for method m: where the plan cases below start.
+template <class T>
+struct Case {
+  Array<T> x, k, out;
+  autoconv::Options o;
+};
+template <class T>
+Case<T> make_case(const Shape& xs, const Shape& ks, autoconv::Method m, std::mt19937_64& rng) {
+  Case<T> c{random_array<T>(xs, rng), random_array<T>(ks, rng), Array<T>(xs), {}};  // drawn x, then k
+  c.o.method = m;
+  c.o.threads = 1;
+  return c;
+}
+}  // namespace
+
 TEST_CASE_TEMPLATE("a warm plan executes without allocating, every method", T, float, std::complex<double>) {
   std::mt19937_64 rng(6);
   for (auto m : {autoconv::Method::Direct, autoconv::Method::FFT, autoconv::Method::OverlapAdd}) {
     for (const auto& [xs, ks] : {std::pair{Shape{3000}, Shape{31}}, std::pair{Shape{70, 90}, Shape{5, 5}},
                                  std::pair{Shape{20, 18, 16}, Shape{3, 3, 3}}}) {
-      const auto x = random_array<T>(xs, rng);
-      const auto k = random_array<T>(ks, rng);
-      Array<T> out(xs);
-      autoconv::Options o;
-      o.method = m;
-      o.threads = 1;
+      auto [x, k, out, o] = make_case<T>(xs, ks, m, rng);
       const autoconv::Plan<T> plan(autoconv::Operation::Convolve, xs, k.view(),
                                    autoconv::Border{autoconv::Boundary::Reflect}, o);
       plan.execute(x.view(), out.view());  // warm: buffers enter the plan's pool
@@ -96,12 +108,7 @@ TEST_CASE_TEMPLATE("1-D transforms of reused plans: FFTW's execute allocates not
   std::mt19937_64 rng(8);
   for (auto m : {autoconv::Method::OverlapAdd, autoconv::Method::FFT}) {
     const Shape xs{m == autoconv::Method::FFT ? 40000 : 200000}, ks{m == autoconv::Method::FFT ? 20001 : 3001};
-    const auto x = random_array<T>(xs, rng);
-    const auto k = random_array<T>(ks, rng);
-    Array<T> out(xs);
-    autoconv::Options o;
-    o.method = m;
-    o.threads = 1;
+    auto [x, k, out, o] = make_case<T>(xs, ks, m, rng);
     o.planning = autoconv::Planning::Measure;
     const autoconv::Plan<T> plan(autoconv::Operation::Convolve, xs, k.view(), autoconv::Mode::Same, o);
     plan.execute(x.view(), out.view());
