@@ -43,8 +43,11 @@ OpenCV `filter2D` (2-D), scipy 1.10 `signal.convolve`/`fftconvolve`/`oaconvolve`
 `ndimage.convolve` with `scipy.fft.set_workers(2)`. "skip": a peer predicted over 20 s
 from its rate on the smaller cases (a direct method on a huge kernel; an FFT peer on the
 same case took well under that). "auto/oracle": Auto against the fastest of our own
-methods; "auto speed-up": the fastest peer's time over Auto's. Every peer's result is
-compared with Auto's (largest differences below).
+methods, both timed in the round-robin of ours; "auto alone": Auto timed as the peers
+are, consecutive calls after a warm-up (in the round-robin the call before Auto's is
+often an FFT method that evicted the input from the caches, which the peers' timing
+never meets); "auto speed-up": the fastest peer's time over "auto alone". Every peer's
+result is compared with Auto's (largest differences below).
 
 {summary}
 
