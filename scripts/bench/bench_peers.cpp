@@ -20,8 +20,9 @@
 // timed alone as the peers are, consecutive calls after a warm-up ("auto alone"), and
 // that time is what the peers are compared with: in the round-robin the call before
 // Auto's is often an FFT method whose buffers evicted the input, which the peers'
-// consecutive calls never meet (10000 x 3: 4.3-4.7 us there, 2.8 us alone). A peer whose predicted time exceeds --cap seconds (from its operation count and
-// the rate it reached on the smaller cases of the run) is skipped and marked so.
+// consecutive calls never meet (10000 x 3: 4.3-4.7 us there, 2.8 us alone). A peer
+// whose predicted time exceeds --cap seconds (from its operation count and the rate it
+// reached on the smaller cases of the run) is skipped and marked so.
 // Every peer's result is compared with Auto's (max |diff| / max |result|).
 //
 // Usage: bench_peers [--grid FILE] [--threads N] [--cases a,b,...] [--json FILE]
