@@ -712,9 +712,8 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
     R* buf_im = cplx ? buf_re + l.plane : nullptr;
     const index_t a = s * slab;
     const index_t b = std::min(l.L[0], a + slab);
-    const index_t rows0 = (b - a) + l.M[0] - 1;  // buffer extent on position 0
 
-    // 1. Fill the slab buffer with x_ext over [a, a + rows0) x E[1] x ... x E[D-1]
+    // 1. Fill the slab buffer with x_ext over [a, b + M0 - 1) x E[1] x ... x E[D-1]
     //    (1-D real unit-stride input: only where a window leaves the input).
     if constexpr (!cplx) {
       if (l.lanes1d) {
@@ -733,9 +732,13 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
         compute_row<T, R>(base, 0, j1 - j0, out_data + j0 * os[0], os[0], l.off_re.data(), l.w_re.data(),
                           l.off_re.size(), l.off_im.data(), l.w_im.data(), l.off_im.size());
       };
+      // Outputs [j0, j1) through the buffer, filled with the window they read.
+      auto buffered = [&](index_t j0, index_t j1) {
+        fill_row<T, R>(buf_re, buf_im, in_data, is[0], j0, j1 - j0 + l.M[0] - 1, shift, l.N[0], pb_.ext, cval);
+        row(buf_re, j0, j1);
+      };
       if (cplx || is[0] != 1) {
-        fill_row<T, R>(buf_re, buf_im, in_data, is[0], a, rows0, shift, l.N[0], pb_.ext, cval);
-        row(buf_re, a, b);
+        buffered(a, b);
         return;
       }
       // Real unit-stride input: the outputs whose window lies inside it, [ia, ib), read
@@ -744,15 +747,9 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
       // sum on either side, so the split moves no bits.
       const index_t ia = std::clamp<index_t>(-shift, a, b);
       const index_t ib = std::clamp<index_t>(l.N[0] - l.M[0] + 1 - shift, ia, b);
-      if (a < ia) {
-        fill_row<T, R>(buf_re, buf_im, in_data, 1, a, ia - a + l.M[0] - 1, shift, l.N[0], pb_.ext, cval);
-        row(buf_re, a, ia);
-      }
+      if (a < ia) buffered(a, ia);
       if (ia < ib) row(reinterpret_cast<const R*>(in_data) + ia + shift, ia, ib);
-      if (ib < b) {
-        fill_row<T, R>(buf_re, buf_im, in_data, 1, ib, b - ib + l.M[0] - 1, shift, l.N[0], pb_.ext, cval);
-        row(buf_re, ib, b);
-      }
+      if (ib < b) buffered(ib, b);
       return;
     }
     slab_2d_up(l, a, b, in_data, is, out_data, os, bufs[worker], direct_cols, ko_in.data(), cval,
