@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "core/value.hpp"
 
@@ -33,6 +34,35 @@ using vec_t = typename simd<R>::v;
 template <class R>
 inline constexpr int lanes_v = sizeof(vec_t<R>) / sizeof(R);
 
+// The target's own register: 64 bytes with AVX-512, 32 with AVX, else 16; and how many
+// of them the ISA names (32 with AVX-512, else 16). Micro-kernels that hold many sums
+// size their register blocks from these, not from vec_t: 16 vec_t sums are 16
+// registers with AVX-512 but 32 with AVX2, which spill (measured on Zen 3: the
+// separable 4096^2 / 31^2 call 14x slower than with register-sized blocks).
+#if defined(__AVX512F__)
+inline constexpr int native_bytes = 64, native_registers = 32;
+#elif defined(__AVX__)
+inline constexpr int native_bytes = 32, native_registers = 16;
+#else
+inline constexpr int native_bytes = 16, native_registers = 16;
+#endif
+template <class R>
+struct nsimd;
+template <>
+struct nsimd<double> {
+  typedef double v __attribute__((vector_size(native_bytes)));
+  typedef double u __attribute__((vector_size(native_bytes), aligned(1), may_alias));
+};
+template <>
+struct nsimd<float> {
+  typedef float v __attribute__((vector_size(native_bytes)));
+  typedef float u __attribute__((vector_size(native_bytes), aligned(1), may_alias));
+};
+template <class R>
+using nvec_t = typename nsimd<R>::v;
+template <class R>
+inline constexpr int native_lanes = native_bytes / static_cast<int>(sizeof(R));
+
 // All lanes = w. w - 0.0 is exactly w for every w, so the compiler emits one
 // broadcast; V{} + w would cost an add (0.0 + -0.0 is +0.0) and a lane-by-lane
 // fill compiles to eight masked broadcasts with GCC 12.
@@ -57,6 +87,80 @@ struct uvec<float> {
 template <class R>
 inline __attribute__((always_inline)) vec_t<R> load(const R* p) {
   return *reinterpret_cast<const typename uvec<R>::v*>(p);
+}
+
+// A native register's worth at p (unaligned, aliasing-safe), and stored to p.
+template <class R>
+inline __attribute__((always_inline)) nvec_t<R> nload(const R* p) {
+  return *reinterpret_cast<const typename nsimd<R>::u*>(p);
+}
+template <class R>
+inline __attribute__((always_inline)) void nstore(R* p, const nvec_t<R>& v) {
+  *reinterpret_cast<typename nsimd<R>::u*>(p) = v;
+}
+
+// One butterfly stage of a W x W transpose: lanes whose bit B is clear come from a
+// (low) or from b shifted by B (high), and the others the other way round.
+template <int B, bool Hi, class V, std::size_t... L>
+inline __attribute__((always_inline)) V butterfly(const V& a, const V& b, std::index_sequence<L...>) {
+  constexpr int W = static_cast<int>(sizeof...(L));
+  return __builtin_shufflevector(a, b, (Hi ? ((L & B) ? W + L : L + B) : ((L & B) ? W + L - B : L))...);
+}
+
+// Transposes the W x W block x[0..W) of vectors V (W lanes; vector i = row i) in
+// registers: log2 W stages of W two-source shuffles.
+template <int B, class V, std::size_t... I>
+inline __attribute__((always_inline)) void transpose_stage(V* x, std::index_sequence<I...>) {
+  constexpr std::size_t W = sizeof...(I);
+  auto pair = [&](auto i) {
+    if constexpr ((i & B) == 0) {
+      const V a = x[i], b = x[i + B];
+      x[i] = butterfly<B, false>(a, b, std::make_index_sequence<W>{});
+      x[i + B] = butterfly<B, true>(a, b, std::make_index_sequence<W>{});
+    }
+  };
+  (pair(std::integral_constant<std::size_t, I>{}), ...);
+}
+template <class V, int B = 1>
+inline __attribute__((always_inline)) void transpose_regs(V* x) {
+  constexpr int W = sizeof(V) / sizeof(x[0][0]);
+  if constexpr (B < W) {
+    transpose_stage<B>(x, std::make_index_sequence<W>{});
+    transpose_regs<V, 2 * B>(x);
+  }
+}
+
+// Transposes the W x W block x[0..W) of vec_t<R> (vector i = row i, W = lanes_v<R>).
+// Where vec_t is the target's register that is transpose_regs. Elsewhere (AVX2, SSE2)
+// shuffles of whole vec_t would cross registers, which GCC 12 lowers to one scalar
+// move per element; the block goes through a small buffer instead and is transposed
+// there as blocks of native registers (block (g, h) of the result = block (h, g)
+// transposed).
+template <class R>
+inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
+  constexpr int W = lanes_v<R>, NW = native_lanes<R>;
+  if constexpr (W == NW) {
+    transpose_regs(x);
+  } else {
+    using N = nvec_t<R>;
+    using NU = typename nsimd<R>::u;
+    alignas(64) R m[W][W], t[W][W];
+#pragma GCC unroll 16
+    for (int i = 0; i < W; ++i) *reinterpret_cast<typename uvec<R>::v*>(&m[i][0]) = x[i];
+#pragma GCC unroll 4
+    for (int g = 0; g < W / NW; ++g)
+#pragma GCC unroll 4
+      for (int h = 0; h < W / NW; ++h) {
+        N b[NW];
+#pragma GCC unroll 16
+        for (int c = 0; c < NW; ++c) b[c] = *reinterpret_cast<const NU*>(&m[h * NW + c][g * NW]);
+        transpose_regs(b);
+#pragma GCC unroll 16
+        for (int c = 0; c < NW; ++c) *reinterpret_cast<NU*>(&t[g * NW + c][h * NW]) = b[c];
+      }
+#pragma GCC unroll 16
+    for (int i = 0; i < W; ++i) x[i] = *reinterpret_cast<const typename uvec<R>::v*>(&t[i][0]);
+  }
 }
 
 // Elements of R from p up to the next 64-byte boundary (0 on one, or when p is not

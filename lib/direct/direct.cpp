@@ -265,34 +265,6 @@ inline void fill_const(R* dst_re, R* dst_im, index_t count, R cval, bool cplx) {
 // 48 GFLOP/s (double, k = 31). Segments go in and out through in-register L x L
 // transposes (log2 L shuffle stages), a small cost next to the taps.
 
-// Index p of the pair (a, b) shuffle that interleaves blocks of W lanes: the first
-// result takes the low W of each 2W-chunk of a then of b, the second the high W.
-constexpr int interleave_index(int L, int W, bool second, int p) {
-  const int chunk = p / (2 * W), q = p % (2 * W);
-  if (!second) return q < W ? chunk * 2 * W + q : L + chunk * 2 * W + q - W;
-  return q < W ? chunk * 2 * W + W + q : L + chunk * 2 * W + q;
-}
-
-template <int W, class V, int... P>
-inline __attribute__((always_inline)) void interleave(V& a, V& b, std::integer_sequence<int, P...>) {
-  constexpr int L = sizeof...(P);
-  const V lo = __builtin_shufflevector(a, b, interleave_index(L, W, false, P)...);
-  const V hi = __builtin_shufflevector(a, b, interleave_index(L, W, true, P)...);
-  a = lo;
-  b = hi;
-}
-
-// r[i][j] <- r[j][i] for an L x L block held in L vectors.
-template <int W = 1, class R>
-inline __attribute__((always_inline)) void transpose(vec_t<R> (&r)[lanes_v<R>]) {
-  constexpr int L = lanes_v<R>;
-#pragma GCC unroll 16
-  for (int g = 0; g < L; g += 2 * W)
-#pragma GCC unroll 16
-    for (int i = g; i < g + W; ++i) interleave<W>(r[i], r[i + W], std::make_integer_sequence<int, L>{});
-  if constexpr (2 * W < L) transpose<2 * W, R>(r);
-}
-
 inline index_t round_up(index_t v, index_t m) { return (v + m - 1) / m * m; }
 
 // Samples per lane for a slab of `len` outputs: a multiple of the lane count.
@@ -329,7 +301,7 @@ void fill_lanes(R* buf, const R* in, index_t is, index_t n, index_t p_first, ind
         r[l] = load(tmp);
       }
     }
-    transpose<1, R>(r);
+    transpose<R>(r);
     for (int c = 0; c < L; ++c) store(buf + (qb + c) * L, r[c], false);
   }
 }
@@ -371,7 +343,7 @@ void compute_lanes(const R* buf, const R* w, index_t M, index_t seg, index_t a, 
 #pragma GCC unroll 16
       for (int v = 0; v < L; ++v) acc[v] += wv * load(pm + v * L);
     }
-    transpose<1, R>(acc);  // acc[l] = outputs i .. i+L-1 of segment l
+    transpose<R>(acc);  // acc[l] = outputs i .. i+L-1 of segment l
     for (int l = 0; l < L; ++l) {
       const index_t pos = a + l * seg + i;
       if (os == 1 && pos + L <= b) {

@@ -186,7 +186,20 @@ inline __attribute__((always_inline)) void unroll(F&& f) {
   if constexpr (N > 0) unroll_seq(f, std::make_index_sequence<static_cast<std::size_t>(N)>{});
 }
 
-// Off the last axis, a block of Rb output rows by VV vectors, for M >= Rb taps: input
+// Loads and broadcasts for a vector type V of R: vec_t<R> or nvec_t<R>.
+template <class V, class R>
+inline __attribute__((always_inline)) V vload(const R* p) {
+  if constexpr (sizeof(V) == sizeof(vec_t<R>))
+    return load(p);
+  else
+    return nload(p);
+}
+template <class V, class R>
+inline __attribute__((always_inline)) V vbroadcast(R w) {
+  return w - V{};  // one broadcast (see simd.hpp's broadcast)
+}
+
+// Off the last axis, a block of Rb output rows by VV vectors V, for M >= Rb taps: input
 // row t (row(t)) feeds output row r with tap t - r, as in vspan, but with Rb x VV
 // independent sums (Rb = 8, VV = 2: 16, twice the FMA latency x throughput) and the
 // taps in registers: while every output row is fed (t in [Rb - 1, M)), the Rb taps
@@ -194,16 +207,15 @@ inline __attribute__((always_inline)) void unroll(F&& f) {
 // (measured in L1 on 31 taps: 5.7 G vector FMA/s against 4.9 for 4 x 2 blocks).
 // Each output is the same sequential sum over m = 0 .. M-1 as everywhere else.
 // `flatten` inlines the lambdas (GCC spilled the sums otherwise).
-template <int Rb, int VV, class R, class Row, class Put>
-__attribute__((flatten)) void vtile(const Row& row, const R* k, index_t M, const Put& put) {
-  using V = vec_t<R>;
-  constexpr index_t W = lanes_v<R>;
+template <int Rb, int VV, class V, class R, class Row, class Put>
+__attribute__((flatten)) void vtile_regs(const Row& row, const R* k, index_t M, const Put& put) {
+  constexpr index_t W = sizeof(V) / sizeof(R);
   V a[Rb][VV];
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { a[r][v] = V{}; }); });
   auto feed_all = [&](const V* x, auto r, const V& w) { unroll<VV>([&](auto v) { a[r][v] += w * x[v]; }); };
   auto load_row = [&](index_t t, V* x) {
     const R* q = row(t);
-    unroll<VV>([&](auto v) { x[v] = load(q + v * W); });
+    unroll<VV>([&](auto v) { x[v] = vload<V>(q + v * W); });
   };
   // Rows 0 .. Rb-2: output rows r <= t.
   unroll<Rb - 1>([&](auto tc) {
@@ -211,26 +223,26 @@ __attribute__((flatten)) void vtile(const Row& row, const R* k, index_t M, const
     V x[VV];
     load_row(t, x);
     unroll<Rb>([&](auto r) {
-      if constexpr (r <= t) feed_all(x, r, broadcast(k[t - r]));
+      if constexpr (r <= t) feed_all(x, r, vbroadcast<V>(k[t - r]));
     });
   });
   // Rows Rb-1 .. M-1, Rb at a time: the tap m sits in register m % Rb.
   V w[Rb];
-  unroll<Rb - 1>([&](auto m) { w[m] = broadcast(k[m]); });
+  unroll<Rb - 1>([&](auto m) { w[m] = vbroadcast<V>(k[m]); });
   index_t t = Rb - 1;
   for (; t + Rb <= M; t += Rb) {  // t % Rb == Rb - 1
     unroll<Rb>([&](auto p) {
       constexpr int slot = (Rb - 1 + p) % Rb;  // (t + p) % Rb
       V x[VV];
       load_row(t + p, x);
-      w[slot] = broadcast(k[t + p]);
+      w[slot] = vbroadcast<V>(k[t + p]);
       unroll<Rb>([&](auto r) { feed_all(x, r, w[(slot - r + Rb) % Rb]); });
     });
   }
   for (; t < M; ++t) {
     V x[VV];
     load_row(t, x);
-    unroll<Rb>([&](auto r) { feed_all(x, r, broadcast(k[t - r])); });
+    unroll<Rb>([&](auto r) { feed_all(x, r, vbroadcast<V>(k[t - r])); });
   }
   // Rows M .. M+Rb-2: output rows r > t - M.
   unroll<Rb - 1>([&](auto tc) {
@@ -238,29 +250,28 @@ __attribute__((flatten)) void vtile(const Row& row, const R* k, index_t M, const
     V x[VV];
     load_row(M + d, x);
     unroll<Rb>([&](auto r) {
-      if constexpr (r > d) feed_all(x, r, broadcast(k[M + d - r]));
+      if constexpr (r > d) feed_all(x, r, vbroadcast<V>(k[M + d - r]));
     });
   });
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, a[r][v]); }); });
 }
 
-// vtile for a kernel shorter than the block (MM < Rb taps, MM known at compile time):
-// input rows 0 .. Rb + MM - 2 in order, row t feeding output rows r with 0 <= t - r <
-// MM, the MM taps held in registers. Each output is the same sequential sum over
-// m = 0 .. MM-1 as vtile's.
-template <int Rb, int VV, int MM, class R, class Row, class Put>
-__attribute__((flatten)) void vtile_short(const Row& row, const R* k, const Put& put) {
-  using V = vec_t<R>;
-  constexpr index_t W = lanes_v<R>;
+// vtile_regs for a kernel shorter than the block (MM < Rb taps, MM known at compile
+// time): input rows 0 .. Rb + MM - 2 in order, row t feeding output rows r with
+// 0 <= t - r < MM, the MM taps held in registers. Each output is the same sequential
+// sum over m = 0 .. MM-1 as vtile_regs'.
+template <int Rb, int VV, int MM, class V, class R, class Row, class Put>
+__attribute__((flatten)) void vtile_short_regs(const Row& row, const R* k, const Put& put) {
+  constexpr index_t W = sizeof(V) / sizeof(R);
   static_assert(MM >= 1 && MM < Rb, "vtile_short: 1 <= taps < block rows");
   V a[Rb][VV], w[MM];
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { a[r][v] = V{}; }); });
-  unroll<MM>([&](auto m) { w[m] = broadcast(k[m]); });
+  unroll<MM>([&](auto m) { w[m] = vbroadcast<V>(k[m]); });
   unroll<Rb + MM - 1>([&](auto tc) {
     constexpr int t = tc;
     const R* q = row(t);
     V x[VV];
-    unroll<VV>([&](auto v) { x[v] = load(q + v * W); });
+    unroll<VV>([&](auto v) { x[v] = vload<V>(q + v * W); });
     unroll<Rb>([&](auto r) {
       if constexpr (t - r >= 0 && t - r < MM) unroll<VV>([&](auto v) { a[r][v] += w[t - r] * x[v]; });
     });
@@ -268,48 +279,56 @@ __attribute__((flatten)) void vtile_short(const Row& row, const R* k, const Put&
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, a[r][v]); }); });
 }
 
-// vtile for any M >= 1: vtile_short below Rb taps, else vtile.
-template <int Rb, int VV, class R, class Row, class Put>
-inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, const Put& put) {
+// vtile_regs for any M >= 1: vtile_short_regs below Rb taps.
+template <int Rb, int VV, class V, class R, class Row, class Put>
+inline __attribute__((always_inline)) void vtile_any_regs(const Row& row, const R* k, index_t M, const Put& put) {
   if (M >= Rb) {
-    vtile<Rb, VV, R>(row, k, M, put);
+    vtile_regs<Rb, VV, V>(row, k, M, put);
     return;
   }
   bool done = false;
   unroll<Rb>([&](auto mm) {
     if constexpr (mm >= 2)
       if (!done && M == mm) {
-        vtile_short<Rb, VV, mm, R>(row, k, put);
+        vtile_short_regs<Rb, VV, mm, V>(row, k, put);
         done = true;
       }
   });
-  if (!done) vtile_short<Rb, VV, 1, R>(row, k, put);  // M == 1
+  if (!done) vtile_short_regs<Rb, VV, 1, V>(row, k, put);  // M == 1
 }
 
-// One butterfly stage of a W x W transpose: lanes whose bit B is clear come from a
-// (low) or from b shifted by B (high), and the others the other way round.
-template <int B, bool Hi, class V, std::size_t... L>
-inline __attribute__((always_inline)) V butterfly(const V& a, const V& b, std::index_sequence<L...>) {
-  constexpr int W = static_cast<int>(sizeof...(L));
-  return __builtin_shufflevector(a, b, (Hi ? ((L & B) ? W + L : L + B) : ((L & B) ? W + L - B : L))...);
-}
-
-// Transposes the W x W block x[0..W) (vector i = row i) in registers: log2 W stages of
-// W two-source shuffles (3 per vector for double, 4 for float).
-template <class R>
-inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
-  constexpr int W = lanes_v<R>;
-  constexpr int stages = W == 16 ? 4 : W == 8 ? 3 : W == 4 ? 2 : 1;
-  unroll<stages>([&](auto s) {
-    constexpr int B = 1 << s;
-    unroll<W>([&](auto i) {
-      if constexpr ((i & B) == 0) {
-        const vec_t<R> a = x[i], b = x[i + B];
-        x[i] = butterfly<B, false>(a, b, std::make_index_sequence<W>{});
-        x[i + B] = butterfly<B, true>(a, b, std::make_index_sequence<W>{});
-      }
+// A block of Rb output rows by VV vectors vec_t (put(r, v, value)), any M >= 1, with
+// the sums in registers. Where vec_t is the target's register (AVX-512) that is one
+// vtile_regs. Elsewhere the block's Rb x VV vec_t sums would need more registers than
+// the ISA has, so it runs as sub-blocks of 4 rows by 2 native registers (8 sums, the
+// 4 rotating taps and 2 input registers: 14 of AVX2's 16), whose results meet in a
+// small buffer before `put`. Every output is the same sum in the same order either way.
+template <int Rb, int VV, class R, class Row, class Put>
+inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, const Put& put) {
+  using V = vec_t<R>;
+  constexpr int S = static_cast<int>(sizeof(V) / sizeof(nvec_t<R>));  // native registers per vec_t
+  if constexpr (S == 1 || Rb * VV * S <= native_registers / 2) {
+    vtile_any_regs<Rb, VV, V>(row, k, M, put);
+  } else {
+    constexpr int Rs = 8, Cs = 1, W = lanes_v<R>, NW = native_lanes<R>;
+    static_assert(Rb % Rs == 0 && (VV * S) % Cs == 0, "vtile_any: sub-blocks of 4 rows x 2 registers");
+    alignas(64) R res[Rb][VV * W];
+    unroll<Rb / Rs>([&](auto g) {
+      unroll<VV * S / Cs>([&](auto c) {
+        const auto sub = [&](index_t t) { return row(g * Rs + t) + c * Cs * NW; };
+        vtile_any_regs<Rs, Cs, nvec_t<R>>(sub, k, M, [&](int r, int v, const nvec_t<R>& val) {
+          nstore(&res[g * Rs + r][(c * Cs + v) * NW], val);
+        });
+      });
     });
-  });
+    unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, load(&res[r][v * W])); }); });
+  }
+}
+
+// vtile_any for M >= Rb.
+template <int Rb, int VV, class R, class Row, class Put>
+inline __attribute__((always_inline)) void vtile(const Row& row, const R* k, index_t M, const Put& put) {
+  vtile_any<Rb, VV, R>(row, k, M, put);
 }
 
 // The last-axis pass of the 16 rows held transposed in a buffer (hpass_fused, run_vfirst):
@@ -428,6 +447,9 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     if (!stream || osl != 1 || reinterpret_cast<std::uintptr_t>(dst) % sizeof(R) != 0) return 0;
     return std::min<index_t>(n, line_gap(dst));
   };
+  // hspan and vspan with Two hold 8 vec_t sums: 8 registers with AVX-512, but 16 of
+  // AVX2's 16, which spill; there they run one row (one vector) at a time.
+  constexpr bool two_rows = sizeof(V) == native_bytes;
   // Last-axis pass: one row (off0 -> d0) or two (off1 -> d1 too).
   auto hrows = [&](auto two, index_t off0, index_t off1, R* d0, R* d1) {
     constexpr bool Two = decltype(two)::value;
@@ -536,7 +558,12 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     constexpr int Rows = decltype(rows)::value;
     auto block = [&](auto two, index_t j) {
       if constexpr (Rows == 4) {
-        vblock(two, i, off, dst, ostep, j);
+        if constexpr (decltype(two)::value && !two_rows) {
+          vblock(std::false_type{}, i, off, dst, ostep, j);
+          vblock(std::false_type{}, i, off, dst, ostep, j + W);
+        } else {
+          vblock(two, i, off, dst, ostep, j);
+        }
       } else {
         const auto row = [&](index_t t) { return slice(i + t) + off + j; };
         vtile<8, decltype(two)::value ? 2 : 1, R>(row, k, M,
@@ -605,7 +632,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         locate(c + 1, i1, o1);
         R* d0 = out.data() + o0;
         R* d1 = out.data() + o1;
-        if (head(d0) == head(d1)) {
+        if (two_rows && head(d0) == head(d1)) {
           hrows(std::true_type{}, i0, i1, d0, d1);
         } else {
           hrows(std::false_type{}, i0, i0, d0, d0);
