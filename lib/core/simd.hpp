@@ -163,6 +163,16 @@ inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
   }
 }
 
+// The vec_t whose lanes are lo's then hi's, where vec_t is two native registers (AVX2).
+template <class R>
+inline __attribute__((always_inline)) vec_t<R> join_halves(const nvec_t<R>& lo, const nvec_t<R>& hi) {
+  static_assert(2 * native_lanes<R> == lanes_v<R>, "join_halves: vec_t is two native registers");
+  alignas(64) R m[lanes_v<R>];
+  nstore(m, lo);
+  nstore(m + native_lanes<R>, hi);
+  return load(m);
+}
+
 // Elements of R from p up to the next 64-byte boundary (0 on one, or when p is not
 // aligned to an element): where aligned vector loads and stores can start.
 template <class R>

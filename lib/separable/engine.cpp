@@ -155,6 +155,51 @@ inline __attribute__((always_inline)) void vspan(const Row& row, const R* k, ind
   }
 }
 
+// hspan and vspan without Two where vec_t is two native registers (AVX2): the same
+// block (4 vectors of one row; 4 rows of one vector) and sums at native width, the
+// low and high halves of vector i in ai and bi. One broadcast feeds both halves: 8
+// sums, 2 inputs and up to 4 taps are 14 of AVX2's 16 registers, where the vec_t form
+// needs 18 and spills.
+template <int Mask, class R>
+inline __attribute__((always_inline)) void hspan_halves(const R* q0, const R* k, index_t t0, index_t t1,
+                                                        nvec_t<R>& a0, nvec_t<R>& a1, nvec_t<R>& a2, nvec_t<R>& a3,
+                                                        nvec_t<R>& b0, nvec_t<R>& b1, nvec_t<R>& b2, nvec_t<R>& b3) {
+  using N = nvec_t<R>;
+  constexpr index_t W = lanes_v<R>, NW = native_lanes<R>;
+  for (index_t t = t0; t < t1; ++t) {
+    const N xl = nload(q0 + t), xh = nload(q0 + t + NW);
+    auto feed = [&](N& a, N& b, index_t m) {
+      const N w = k[m] - N{};
+      a += w * xl;
+      b += w * xh;
+    };
+    if constexpr ((Mask & 1) != 0) feed(a0, b0, t);
+    if constexpr ((Mask & 2) != 0) feed(a1, b1, t - W);
+    if constexpr ((Mask & 4) != 0) feed(a2, b2, t - 2 * W);
+    if constexpr ((Mask & 8) != 0) feed(a3, b3, t - 3 * W);
+  }
+}
+template <int Mask, class R, class Row>
+inline __attribute__((always_inline)) void vspan_halves(const Row& row, const R* k, index_t t0, index_t t1,
+                                                        nvec_t<R>& a0, nvec_t<R>& a1, nvec_t<R>& a2, nvec_t<R>& a3,
+                                                        nvec_t<R>& b0, nvec_t<R>& b1, nvec_t<R>& b2, nvec_t<R>& b3) {
+  using N = nvec_t<R>;
+  constexpr index_t NW = native_lanes<R>;
+  for (index_t t = t0; t < t1; ++t) {
+    const R* q = row(t);
+    const N xl = nload(q), xh = nload(q + NW);
+    auto feed = [&](N& a, N& b, index_t m) {
+      const N w = k[m] - N{};
+      a += w * xl;
+      b += w * xh;
+    };
+    if constexpr ((Mask & 1) != 0) feed(a0, b0, t);
+    if constexpr ((Mask & 2) != 0) feed(a1, b1, t - 1);
+    if constexpr ((Mask & 4) != 0) feed(a2, b2, t - 2);
+    if constexpr ((Mask & 8) != 0) feed(a3, b3, t - 3);
+  }
+}
+
 // Calls SPAN<mask>(args) for the segment's mask (1..15; 0 feeds nothing).
 #define AUTOCONV_SPAN_SWITCH(mask, CALL) \
   switch (mask) {                        \
@@ -300,9 +345,12 @@ inline __attribute__((always_inline)) void vtile_any_regs(const Row& row, const 
 // A block of Rb output rows by VV vectors vec_t (put(r, v, value)), any M >= 1, with
 // the sums in registers. Where vec_t is the target's register (AVX-512) that is one
 // vtile_regs. Elsewhere the block's Rb x VV vec_t sums would need more registers than
-// the ISA has, so it runs as sub-blocks of 4 rows by 2 native registers (8 sums, the
-// 4 rotating taps and 2 input registers: 14 of AVX2's 16), whose results meet in a
-// small buffer before `put`. Every output is the same sum in the same order either way.
+// the ISA has, so it runs as sub-blocks of 8 rows by 1 native register (8 sums, the 8
+// rotating taps and the input row), whose results meet in a small buffer before `put`.
+// Measured on Zen 3 in L1, 31 taps, G vector FMA/s of a peak of 6: 8 x 1 3.3-3.8;
+// 4 x 2 2.6-2.9; 2 x 4 2.7-2.8; taps as memory operands (AVX2 has no broadcast
+// operand: a table of broadcast taps) with 8-12 sums 1.8-2.5. Every output is the same
+// sum in the same order either way.
 template <int Rb, int VV, class R, class Row, class Put>
 inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, const Put& put) {
   using V = vec_t<R>;
@@ -311,16 +359,17 @@ inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k,
     vtile_any_regs<Rb, VV, V>(row, k, M, put);
   } else {
     constexpr int Rs = 8, Cs = 1, W = lanes_v<R>, NW = native_lanes<R>;
-    static_assert(Rb % Rs == 0 && (VV * S) % Cs == 0, "vtile_any: sub-blocks of 4 rows x 2 registers");
+    static_assert(Rb % Rs == 0 && (VV * S) % Cs == 0, "vtile_any: whole sub-blocks");
     alignas(64) R res[Rb][VV * W];
-    unroll<Rb / Rs>([&](auto g) {
-      unroll<VV * S / Cs>([&](auto c) {
+    // Loops, not unrolled: one copy of the sub-block code per call site (unrolled, the
+    // portable SSE2 build's 8 copies took cc1plus past 9 GB).
+    for (int g = 0; g < Rb / Rs; ++g)
+      for (int c = 0; c < VV * S / Cs; ++c) {
         const auto sub = [&](index_t t) { return row(g * Rs + t) + c * Cs * NW; };
         vtile_any_regs<Rs, Cs, nvec_t<R>>(sub, k, M, [&](int r, int v, const nvec_t<R>& val) {
           nstore(&res[g * Rs + r][(c * Cs + v) * NW], val);
         });
-      });
-    });
+      }
     unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, load(&res[r][v * W])); }); });
   }
 }
@@ -450,18 +499,27 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   // hspan and vspan with Two hold 8 vec_t sums: 8 registers with AVX-512, but 16 of
   // AVX2's 16, which spill; there they run one row (one vector) at a time.
   constexpr bool two_rows = sizeof(V) == native_bytes;
+  // Without Two where vec_t is two native registers: hspan_halves / vspan_halves.
+  constexpr bool halves_ok = sizeof(V) == 2 * native_bytes;
   // Last-axis pass: one row (off0 -> d0) or two (off1 -> d1 too).
   auto hrows = [&](auto two, index_t off0, index_t off1, R* d0, R* d1) {
     constexpr bool Two = decltype(two)::value;
+    constexpr bool halves = !Two && halves_ok;
     const R* q0 = slice(0) + off0;
     const R* q1 = Two ? slice(0) + off1 : q0;
     index_t j = head(d0);
     scalar(slice, 0, off0, d0, 0, j);
     if constexpr (Two) scalar(slice, 0, off1, d1, 0, j);
     for (; j + 4 * W <= n; j += 4 * W) {
-      V a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
+      // With halves (AVX2, one row): a0..a3 and b0..b3 are the low and high halves.
+      using A = std::conditional_t<halves, nvec_t<R>, V>;
+      A a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
       // The segments, straight for kernels of 2 vectors or more (a switch each cost ~10%).
-#define AUTOCONV_HSPAN(m, t0, t1) hspan<m, Two>(q0 + j, q1 + j, k, t0, t1, a0, a1, a2, a3, b0, b1, b2, b3)
+#define AUTOCONV_HSPAN(m, t0, t1)                                                    \
+  if constexpr (halves)                                                              \
+    hspan_halves<m>(q0 + j, k, t0, t1, a0, a1, a2, a3, b0, b1, b2, b3);              \
+  else                                                                               \
+    hspan<m, Two>(q0 + j, q1 + j, k, t0, t1, a0, a1, a2, a3, b0, b1, b2, b3)
       if (M >= 3 * W) {
         AUTOCONV_HSPAN(1, 0, W);
         AUTOCONV_HSPAN(3, W, 2 * W);
@@ -487,11 +545,18 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         }
       }
 #undef AUTOCONV_HSPAN
-      put(d0, j, a0);
-      put(d0, j + W, a1);
-      put(d0, j + 2 * W, a2);
-      put(d0, j + 3 * W, a3);
-      if constexpr (Two) {
+      if constexpr (halves) {
+        put(d0, j, join_halves<R>(a0, b0));
+        put(d0, j + W, join_halves<R>(a1, b1));
+        put(d0, j + 2 * W, join_halves<R>(a2, b2));
+        put(d0, j + 3 * W, join_halves<R>(a3, b3));
+      } else {
+        put(d0, j, a0);
+        put(d0, j + W, a1);
+        put(d0, j + 2 * W, a2);
+        put(d0, j + 3 * W, a3);
+      }
+      if constexpr (Two && !halves) {
         put(d1, j, b0);
         put(d1, j + W, b1);
         put(d1, j + 2 * W, b2);
@@ -517,10 +582,17 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   auto vblock = [&](auto two, index_t i, index_t off, R* dst, index_t ostep, index_t j) {
     constexpr bool Two = decltype(two)::value;
     // Named accumulators (an array, or a lambda taking them, spills them to the stack).
-    V a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
+    // With halves (AVX2, one vector): a00, a10, a20, a30 the low halves, a01 .. a31 the high.
+    constexpr bool halves = !Two && halves_ok;
+    using A = std::conditional_t<halves, nvec_t<R>, V>;
+    A a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
     const auto row = [&](index_t t) { return slice(i + t) + off + j; };
     if (M >= 3) {  // the usual segments, straight (6 of the 7 are one row: a switch each cost ~30%)
-#define AUTOCONV_VSPAN(m, t0, t1) vspan<m, Two, R>(row, k, t0, t1, a00, a01, a10, a11, a20, a21, a30, a31)
+#define AUTOCONV_VSPAN(m, t0, t1)                                                      \
+  if constexpr (halves)                                                                \
+    vspan_halves<m, R>(row, k, t0, t1, a00, a10, a20, a30, a01, a11, a21, a31);        \
+  else                                                                                 \
+    vspan<m, Two, R>(row, k, t0, t1, a00, a01, a10, a11, a20, a21, a30, a31)
       AUTOCONV_VSPAN(1, 0, 1);
       AUTOCONV_VSPAN(3, 1, 2);
       AUTOCONV_VSPAN(7, 2, 3);
@@ -532,16 +604,27 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     } else {
       for (int s = 0; s < nseg; ++s) {
         const Segment& g = seg[static_cast<std::size_t>(s)];
-#define AUTOCONV_VSPAN(m) vspan<m, Two, R>(row, k, g.t0, g.t1, a00, a01, a10, a11, a20, a21, a30, a31)
+#define AUTOCONV_VSPAN(m)                                                              \
+  if constexpr (halves)                                                                \
+    vspan_halves<m, R>(row, k, g.t0, g.t1, a00, a10, a20, a30, a01, a11, a21, a31);    \
+  else                                                                                 \
+    vspan<m, Two, R>(row, k, g.t0, g.t1, a00, a01, a10, a11, a20, a21, a30, a31)
         AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_VSPAN)
 #undef AUTOCONV_VSPAN
       }
     }
-    put(dst, j, a00);
-    put(dst + ostep, j, a10);
-    put(dst + 2 * ostep, j, a20);
-    put(dst + 3 * ostep, j, a30);
-    if constexpr (Two) {
+    if constexpr (halves) {
+      put(dst, j, join_halves<R>(a00, a01));
+      put(dst + ostep, j, join_halves<R>(a10, a11));
+      put(dst + 2 * ostep, j, join_halves<R>(a20, a21));
+      put(dst + 3 * ostep, j, join_halves<R>(a30, a31));
+    } else {
+      put(dst, j, a00);
+      put(dst + ostep, j, a10);
+      put(dst + 2 * ostep, j, a20);
+      put(dst + 3 * ostep, j, a30);
+    }
+    if constexpr (Two && !halves) {
       put(dst, j + W, a01);
       put(dst + ostep, j + W, a11);
       put(dst + 2 * ostep, j + W, a21);
