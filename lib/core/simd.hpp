@@ -3,6 +3,7 @@
 // the non-temporal store.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -171,6 +172,21 @@ inline __attribute__((always_inline)) vec_t<R> join_halves(const nvec_t<R>& lo, 
   nstore(m, lo);
   nstore(m + native_lanes<R>, hi);
   return load(m);
+}
+
+// c + a * b rounded as the vector code rounds its `acc += w * x`: one fused
+// multiply-add where the target has FMA (-ffp-contract=fast fuses the vector code
+// there), else a product and a sum (nothing to fuse into; std::fma would round once,
+// unlike the vector code, and in software). Scalar edge paths use it so that an output
+// has the same value whichever path computes it (the portable -Dnative=false build had
+// output-offset-dependent results before).
+template <class R>
+inline R madd(R a, R b, R c) {
+#if defined(__FMA__) || defined(__AVX512F__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
 }
 
 // Elements of R from p up to the next 64-byte boundary (0 on one, or when p is not

@@ -483,9 +483,9 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   auto scalar = [&](const Slice& s, index_t i, index_t off, R* dst, index_t j0, index_t j1) {
     for (index_t j = j0; j < j1; ++j) {
       R acc = 0;
-      // std::fma, not acc += k * x: GCC vectorised that loop over m as separate products
+      // madd, not acc += k * x: GCC vectorised that loop over m as separate products
       // and an in-order sum, which rounds differently from the vector code's FMAs.
-      for (index_t m = 0; m < M; ++m) acc = std::fma(k[m], s(i + (1 - tap) * m)[off + j + tap * m], acc);
+      for (index_t m = 0; m < M; ++m) acc = madd(k[m], s(i + (1 - tap) * m)[off + j + tap * m], acc);
       R* o = dst + j * osl;
       *o = (accumulate ? *o : R(0)) + acc;
     }
@@ -1229,7 +1229,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
           const index_t x = tab[p];
           for (index_t q = 0; q < G; ++q) {
             T acc = 0;
-            for (index_t m = 0; m < M0; ++m) acc = std::fma(kv[m], x < 0 ? cval : rows[q + m][x], acc);
+            for (index_t m = 0; m < M0; ++m) acc = madd(kv[m], x < 0 ? cval : rows[q + m][x], acc);
             buf[(p - blo) * G + q] = acc;
           }
         };
