@@ -18,6 +18,32 @@ namespace autoconv::detail {
 
 namespace {
 
+// The register blocks below hold their sums in bvec_t: vec_t with AVX-512, where it
+// is one register, and the native register with AVX2, where vec_t is two of AVX2's 16
+// and blocks of them spill (measured on Zen 3, before: 2-D 7x7 double 0.43-0.48x
+// Eigen's speed, 1-D 5 taps 0.35x). NV counts vec_t either way; the blocks hold
+// NV * bsplit sums. Same sums in the same order on every target.
+constexpr int vec_regs = static_cast<int>(sizeof(vec_t<double>)) / native_bytes;
+constexpr bool wide_regs = vec_regs == 1;
+template <class R>
+using bvec_t = std::conditional_t<vec_regs == 2, nvec_t<R>, vec_t<R>>;
+template <class R>
+inline constexpr int bsplit = static_cast<int>(sizeof(vec_t<R>) / sizeof(bvec_t<R>));
+template <class R>
+inline __attribute__((always_inline)) bvec_t<R> bload(const R* p) {
+  if constexpr (bsplit<R> == 1)
+    return load(p);
+  else
+    return nload(p);
+}
+template <class R>
+inline __attribute__((always_inline)) void bstore(R* p, const bvec_t<R>& v, bool stream) {
+  if constexpr (bsplit<R> == 1)
+    store(p, v, stream);
+  else
+    nstore(p, v);  // non-temporal stores are AVX-512 only (simd.hpp)
+}
+
 // dst[0 .. NV*lanes) = sum_t w[t] * base[off[t] + 0 .. NV*lanes) over a flat tap list.
 // NV independent accumulators hide the FMA latency. Every output is one sequential
 // sum over the taps in list order (permuted C order of the kernel), one rounding per
@@ -26,31 +52,33 @@ namespace {
 template <class R, int NV>
 inline __attribute__((always_inline)) void dot_block(const R* base, const index_t* off, const R* w, std::size_t nt,
                                                      R* dst) {
-  constexpr int lanes = lanes_v<R>;
-  vec_t<R> acc[NV];
-  for (int v = 0; v < NV; ++v) acc[v] = vec_t<R>{};
+  using B = bvec_t<R>;
+  constexpr int lanes = lanes_v<R> / bsplit<R>, NB = NV * bsplit<R>;
+  B acc[NB];
+  for (int v = 0; v < NB; ++v) acc[v] = B{};
   for (std::size_t t = 0; t < nt; ++t) {
     const R* p = base + off[t];
-    const vec_t<R> wv = broadcast(w[t]);
+    const B wv = w[t] - B{};
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) acc[v] += wv * load(p + v * lanes);
+    for (int v = 0; v < NB; ++v) acc[v] += wv * bload(p + v * lanes);
   }
-  for (int v = 0; v < NV; ++v) store(dst + v * lanes, acc[v], false);
+  for (int v = 0; v < NB; ++v) bstore(dst + v * lanes, acc[v], false);
 }
 
 // dot_block for taps at consecutive offsets 0, 1, ..., nt-1 (1-D kernels): no offset
 // table to read per tap, which here is worth ~35% (48 vs 35 GFLOP/s double).
 template <class R, int NV>
 inline __attribute__((always_inline)) void dot_block_contig(const R* base, const R* w, std::size_t nt, R* dst) {
-  constexpr int lanes = lanes_v<R>;
-  vec_t<R> acc[NV];
-  for (int v = 0; v < NV; ++v) acc[v] = vec_t<R>{};
+  using B = bvec_t<R>;
+  constexpr int lanes = lanes_v<R> / bsplit<R>, NB = NV * bsplit<R>;
+  B acc[NB];
+  for (int v = 0; v < NB; ++v) acc[v] = B{};
   for (std::size_t t = 0; t < nt; ++t) {
-    const vec_t<R> wv = broadcast(w[t]);
+    const B wv = w[t] - B{};
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) acc[v] += wv * load(base + t + v * lanes);
+    for (int v = 0; v < NB; ++v) acc[v] += wv * bload(base + t + v * lanes);
   }
-  for (int v = 0; v < NV; ++v) store(dst + v * lanes, acc[v], false);
+  for (int v = 0; v < NB; ++v) bstore(dst + v * lanes, acc[v], false);
 }
 
 template <class R>
@@ -75,11 +103,12 @@ template <class R, int RB, int NV, int KC>
 inline __attribute__((always_inline)) void rows_block(const R* base, index_t rs, const index_t* ko_off,
                                                       std::size_t nko, index_t K_rt, index_t Kc, const R* w, R* out,
                                                       index_t ors, bool stream) {
-  constexpr int lanes = lanes_v<R>;
+  using B = bvec_t<R>;
+  constexpr int lanes = lanes_v<R> / bsplit<R>, NB = NV * bsplit<R>;
   const index_t K = KC > 0 ? KC : K_rt;
-  vec_t<R> acc[RB][NV];
+  B acc[RB][NB];
   for (int r = 0; r < RB; ++r)
-    for (int v = 0; v < NV; ++v) acc[r][v] = vec_t<R>{};
+    for (int v = 0; v < NB; ++v) acc[r][v] = B{};
   for (std::size_t ko = 0; ko < nko; ++ko) {
     const R* pk = base + ko_off[ko];
     const R* wk = w + static_cast<index_t>(ko) * K * Kc;
@@ -87,23 +116,23 @@ inline __attribute__((always_inline)) void rows_block(const R* base, index_t rs,
     for (index_t y = 0; y < K + RB - 1; ++y) {  // input row y serves output row r with kernel row y - r
       const R* prow = pk + y * rs;
       for (index_t m = 0; m < Kc; ++m) {
-        vec_t<R> x[NV];
+        B x[NB];
 #pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) x[v] = load(prow + m + v * lanes);
+        for (int v = 0; v < NB; ++v) x[v] = bload(prow + m + v * lanes);
 #pragma GCC unroll 8
         for (int r = 0; r < RB; ++r) {
           const index_t kr = y - r;
           if (kr >= 0 && kr < K) {
-            const vec_t<R> wv = broadcast(wk[kr * Kc + m]);
+            const B wv = wk[kr * Kc + m] - B{};
 #pragma GCC unroll 16
-            for (int v = 0; v < NV; ++v) acc[r][v] += wv * x[v];
+            for (int v = 0; v < NB; ++v) acc[r][v] += wv * x[v];
           }
         }
       }
     }
   }
   for (int r = 0; r < RB; ++r)
-    for (int v = 0; v < NV; ++v) store(out + r * ors + v * lanes, acc[r][v], stream);
+    for (int v = 0; v < NB; ++v) bstore(out + r * ors + v * lanes, acc[r][v], stream);
 }
 
 // rows_block for a kernel whose last two extents K x KC are compile-time constants:
@@ -361,7 +390,7 @@ template <class T, class R>
 void compute_row(const R* base, index_t j0, index_t len, T* out, index_t os, const index_t* off_re, const R* w_re,
                  std::size_t n_re, const index_t* off_im, const R* w_im, std::size_t n_im) {
   constexpr index_t lanes = lanes_v<R>;
-  constexpr int nv_max = 8;
+  constexpr int nv_max = wide_regs ? 8 : 4;  // 8 registers of sums
   alignas(64) R re[nv_max * lanes];
   alignas(64) R im[nv_max * lanes];
   // Real data with a unit-stride output: accumulators go straight to the output.
@@ -401,7 +430,8 @@ void compute_row(const R* base, index_t j0, index_t len, T* out, index_t os, con
 }
 
 // Row-blocking shape: rb_rows output rows x rb_vecs vectors = 16 accumulators, plus
-// rb_vecs loaded vectors and one broadcast: 21 of the 32 AVX-512 registers.
+// rb_vecs loaded vectors and one broadcast: 21 of the 32 AVX-512 registers (AVX2:
+// 4 x 1 vec_t = 8 native sums, 2 inputs, 1 broadcast: 11 of 16).
 constexpr int rb_rows = 4;
 // 3x3 tails (weights in registers): 8 rows x 2 vectors = 16 accumulators + 9 weights
 // + 2 inputs; 8 rows share each loaded vector: 0.42 loads per FMA instead of 0.5.
@@ -410,7 +440,7 @@ constexpr int rb_vecs_3x3 = 2;
 
 // Rows per register-blocked group for a kernel tail of K x Kc.
 inline index_t group_rows(index_t K, index_t Kc) { return K == 3 && Kc == 3 ? rb_rows_3x3 : rb_rows; }
-constexpr int rb_vecs = 4;
+constexpr int rb_vecs = wide_regs ? 4 : 1;
 
 // Interior groups read the input directly only when the kernel has at most this many
 // outer positions (axes before the row axis). With more, a group reads that many
