@@ -100,6 +100,15 @@ inline __attribute__((always_inline)) void nstore(R* p, const nvec_t<R>& v) {
   *reinterpret_cast<typename nsimd<R>::u*>(p) = v;
 }
 
+// A vector V (vec_t<R> or nvec_t<R>) loaded from p (unaligned).
+template <class V, class R>
+inline __attribute__((always_inline)) V vload(const R* p) {
+  if constexpr (sizeof(V) == sizeof(vec_t<R>))
+    return load(p);
+  else
+    return nload(p);
+}
+
 // One butterfly stage of a W x W transpose: lanes whose bit B is clear come from a
 // (low) or from b shifted by B (high), and the others the other way round.
 template <int B, bool Hi, class V, std::size_t... L>

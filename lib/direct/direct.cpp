@@ -30,13 +30,6 @@ using bvec_t = std::conditional_t<vec_regs == 2, nvec_t<R>, vec_t<R>>;
 template <class R>
 inline constexpr int bsplit = static_cast<int>(sizeof(vec_t<R>) / sizeof(bvec_t<R>));
 template <class R>
-inline __attribute__((always_inline)) bvec_t<R> bload(const R* p) {
-  if constexpr (bsplit<R> == 1)
-    return load(p);
-  else
-    return nload(p);
-}
-template <class R>
 inline __attribute__((always_inline)) void bstore(R* p, const bvec_t<R>& v, bool stream) {
   if constexpr (bsplit<R> == 1)
     store(p, v, stream);
@@ -60,7 +53,7 @@ inline __attribute__((always_inline)) void dot_block(const R* base, const index_
     const R* p = base + off[t];
     const B wv = w[t] - B{};
 #pragma GCC unroll 16
-    for (int v = 0; v < NB; ++v) acc[v] += wv * bload(p + v * lanes);
+    for (int v = 0; v < NB; ++v) acc[v] += wv * vload<B>(p + v * lanes);
   }
   for (int v = 0; v < NB; ++v) bstore(dst + v * lanes, acc[v], false);
 }
@@ -76,7 +69,7 @@ inline __attribute__((always_inline)) void dot_block_contig(const R* base, const
   for (std::size_t t = 0; t < nt; ++t) {
     const B wv = w[t] - B{};
 #pragma GCC unroll 16
-    for (int v = 0; v < NB; ++v) acc[v] += wv * bload(base + t + v * lanes);
+    for (int v = 0; v < NB; ++v) acc[v] += wv * vload<B>(base + t + v * lanes);
   }
   for (int v = 0; v < NB; ++v) bstore(dst + v * lanes, acc[v], false);
 }
@@ -118,7 +111,7 @@ inline __attribute__((always_inline)) void rows_block(const R* base, index_t rs,
       for (index_t m = 0; m < Kc; ++m) {
         B x[NB];
 #pragma GCC unroll 16
-        for (int v = 0; v < NB; ++v) x[v] = bload(prow + m + v * lanes);
+        for (int v = 0; v < NB; ++v) x[v] = vload<B>(prow + m + v * lanes);
 #pragma GCC unroll 8
         for (int r = 0; r < RB; ++r) {
           const index_t kr = y - r;
@@ -335,6 +328,40 @@ void fill_lanes(R* buf, const R* in, index_t is, index_t n, index_t p_first, ind
   }
 }
 
+// Sums of NO outputs of a lane block, in vectors V of R (vec_t, or the native register
+// for one part of the lanes): q points at the block's first sample in the wanted lanes,
+// sample t at q + t * L; a[v] = sum over m = 0 .. M-1, in order, of w[m] * sample v + m.
+// Four taps per pass: sample t serves output v with tap t - v, so a sliding window of
+// four loaded vectors feeds four taps of every sum: 1 load + 1 broadcast per 4 FMAs
+// instead of 1.1 loads per FMA.
+template <int NO, class V, class R>
+inline __attribute__((always_inline)) void lane_sums(const R* q, index_t L, const R* w, index_t M, V* a) {
+#pragma GCC unroll 16
+  for (int v = 0; v < NO; ++v) a[v] = V{};
+  index_t m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const V w0 = w[m] - V{}, w1 = w[m + 1] - V{}, w2 = w[m + 2] - V{}, w3 = w[m + 3] - V{};
+    const R* qm = q + m * L;
+    V x0 = vload<V>(qm), x1 = vload<V>(qm + L), x2 = vload<V>(qm + 2 * L);
+#pragma GCC unroll 16
+    for (int v = 0; v < NO; ++v) {
+      const V x3 = vload<V>(qm + (v + 3) * L);
+      a[v] += w0 * x0;
+      a[v] += w1 * x1;
+      a[v] += w2 * x2;
+      a[v] += w3 * x3;
+      x0 = x1;
+      x1 = x2;
+      x2 = x3;
+    }
+  }
+  for (; m < M; ++m) {
+    const V wv = w[m] - V{};
+#pragma GCC unroll 16
+    for (int v = 0; v < NO; ++v) a[v] += wv * vload<V>(q + (m + v) * L);
+  }
+}
+
 // Outputs [a, b) from a filled lane buffer; taps w[0..M) at consecutive offsets. Each
 // output is the same sequential FMA sum over the taps as on every other path.
 template <class R>
@@ -343,34 +370,24 @@ void compute_lanes(const R* buf, const R* w, index_t M, index_t seg, index_t a, 
   constexpr int L = lanes_v<R>;
   for (index_t i = 0; i < seg; i += L) {
     vec_t<R> acc[L];
-    for (int v = 0; v < L; ++v) acc[v] = vec_t<R>{};
-    const R* p = buf + i * L;
-    index_t m = 0;
-    // Four taps per pass: vector q of the buffer serves output v with tap q - v, so a
-    // sliding window of four loaded vectors feeds four taps of every accumulator:
-    // 1 load + 1 broadcast per 4 FMAs instead of 1.1 loads per FMA.
-    for (; m + 4 <= M; m += 4) {
-      const vec_t<R> w0 = broadcast(w[m]), w1 = broadcast(w[m + 1]), w2 = broadcast(w[m + 2]),
-                     w3 = broadcast(w[m + 3]);
-      const R* pm = static_cast<const R*>(__builtin_assume_aligned(p + m * L, 64));
-      vec_t<R> x0 = load(pm), x1 = load(pm + L), x2 = load(pm + 2 * L);
-#pragma GCC unroll 16
-      for (int v = 0; v < L; ++v) {
-        const vec_t<R> x3 = load(pm + (v + 3) * L);
-        acc[v] += w0 * x0;
-        acc[v] += w1 * x1;
-        acc[v] += w2 * x2;
-        acc[v] += w3 * x3;
-        x0 = x1;
-        x1 = x2;
-        x2 = x3;
-      }
-    }
-    for (; m < M; ++m) {
-      const vec_t<R> wv = broadcast(w[m]);
-      const R* pm = static_cast<const R*>(__builtin_assume_aligned(p + m * L, 64));
-#pragma GCC unroll 16
-      for (int v = 0; v < L; ++v) acc[v] += wv * load(pm + v * L);
+    const R* p = static_cast<const R*>(__builtin_assume_aligned(buf + i * L, 64));
+    if constexpr (bsplit<R> == 1) {
+      lane_sums<L>(p, L, w, M, acc);
+    } else {
+      // L vec_t sums would be 2 L of AVX2's 16 registers: native parts of the lanes, 8
+      // outputs at a time (8 sums, the window's 4 inputs and 4 taps: 16 registers),
+      // joined through a small buffer.
+      using N = nvec_t<R>;
+      constexpr int NW = native_lanes<R>;
+      alignas(64) R res[L][L];
+      for (int h = 0; h < L / NW; ++h)
+        for (int v0 = 0; v0 < L; v0 += 8) {
+          N part[8];
+          lane_sums<8>(p + v0 * L + h * NW, L, w, M, part);
+#pragma GCC unroll 8
+          for (int v = 0; v < 8; ++v) nstore(&res[v0 + v][h * NW], part[v]);
+        }
+      for (int v = 0; v < L; ++v) acc[v] = load(&res[v][0]);
     }
     transpose<R>(acc);  // acc[l] = outputs i .. i+L-1 of segment l
     for (int l = 0; l < L; ++l) {

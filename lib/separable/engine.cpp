@@ -231,14 +231,7 @@ inline __attribute__((always_inline)) void unroll(F&& f) {
   if constexpr (N > 0) unroll_seq(f, std::make_index_sequence<static_cast<std::size_t>(N)>{});
 }
 
-// Loads and broadcasts for a vector type V of R: vec_t<R> or nvec_t<R>.
-template <class V, class R>
-inline __attribute__((always_inline)) V vload(const R* p) {
-  if constexpr (sizeof(V) == sizeof(vec_t<R>))
-    return load(p);
-  else
-    return nload(p);
-}
+// A broadcast for a vector type V of R: vec_t<R> or nvec_t<R>.
 template <class V, class R>
 inline __attribute__((always_inline)) V vbroadcast(R w) {
   return w - V{};  // one broadcast (see simd.hpp's broadcast)
