@@ -64,12 +64,16 @@ using nvec_t = typename nsimd<R>::v;
 template <class R>
 inline constexpr int native_lanes = native_bytes / static_cast<int>(sizeof(R));
 
-// All lanes = w. w - 0.0 is exactly w for every w, so the compiler emits one
-// broadcast; V{} + w would cost an add (0.0 + -0.0 is +0.0) and a lane-by-lane
-// fill compiles to eight masked broadcasts with GCC 12.
+// All lanes of a vector V (vec_t<R> or nvec_t<R>) = w. w - 0.0 is exactly w for every
+// w, so the compiler emits one broadcast; V{} + w would cost an add (0.0 + -0.0 is
+// +0.0) and a lane-by-lane fill compiles to eight masked broadcasts with GCC 12.
+template <class V, class R>
+inline __attribute__((always_inline)) V splat(R w) {
+  return w - V{};
+}
 template <class R>
 inline __attribute__((always_inline)) vec_t<R> broadcast(R w) {
-  return w - vec_t<R>{};
+  return splat<vec_t<R>>(w);
 }
 
 // Unaligned, aliasing-safe views of a vector's memory: loads and stores through them
@@ -107,6 +111,48 @@ inline __attribute__((always_inline)) V vload(const R* p) {
     return load(p);
   else
     return nload(p);
+}
+
+// c + a * b rounded as the vector code rounds its `acc += w * x`: one fused
+// multiply-add where the target has FMA (-ffp-contract=fast fuses the vector code
+// there), else a product and a sum (nothing to fuse into; std::fma would round once,
+// unlike the vector code, and in software). Scalar edge paths use it so that an output
+// has the same value whichever path computes it (the portable -Dnative=false build had
+// output-offset-dependent results before).
+template <class R>
+inline R madd(R a, R b, R c) {
+#if defined(__FMA__) || defined(__AVX512F__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// Elements of R from p up to the next 64-byte boundary (0 on one, or when p is not
+// aligned to an element): where aligned vector loads and stores can start.
+template <class R>
+inline std::ptrdiff_t line_gap(const R* p) {
+  const auto addr = reinterpret_cast<std::uintptr_t>(p);
+  return addr % sizeof(R) != 0 ? 0 : static_cast<std::ptrdiff_t>((64 - addr % 64) % 64 / sizeof(R));
+}
+
+// Stores one vector; with `stream` and a 64-byte-aligned address, as a non-temporal
+// store that skips the read-for-ownership of the output's cache line. Large outputs
+// of small kernels are memory-bound, and the RFO is a third of their traffic.
+template <class R>
+inline __attribute__((always_inline)) void store(R* p, const vec_t<R>& v, bool stream) {
+#if defined(__AVX512F__)
+  if (stream && (reinterpret_cast<std::uintptr_t>(p) & 63) == 0) {
+    if constexpr (std::is_same_v<R, double>)
+      _mm512_stream_pd(p, reinterpret_cast<__m512d>(v));
+    else
+      _mm512_stream_ps(p, reinterpret_cast<__m512>(v));
+    return;
+  }
+#else
+  (void)stream;
+#endif
+  *reinterpret_cast<typename uvec<R>::v*>(p) = v;
 }
 
 // One butterfly stage of a W x W transpose: lanes whose bit B is clear come from a
@@ -153,23 +199,22 @@ inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
     transpose_regs(x);
   } else {
     using N = nvec_t<R>;
-    using NU = typename nsimd<R>::u;
     alignas(64) R m[W][W], t[W][W];
 #pragma GCC unroll 16
-    for (int i = 0; i < W; ++i) *reinterpret_cast<typename uvec<R>::v*>(&m[i][0]) = x[i];
+    for (int i = 0; i < W; ++i) store(&m[i][0], x[i], false);
 #pragma GCC unroll 4
     for (int g = 0; g < W / NW; ++g)
 #pragma GCC unroll 4
       for (int h = 0; h < W / NW; ++h) {
         N b[NW];
 #pragma GCC unroll 16
-        for (int c = 0; c < NW; ++c) b[c] = *reinterpret_cast<const NU*>(&m[h * NW + c][g * NW]);
+        for (int c = 0; c < NW; ++c) b[c] = nload(&m[h * NW + c][g * NW]);
         transpose_regs(b);
 #pragma GCC unroll 16
-        for (int c = 0; c < NW; ++c) *reinterpret_cast<NU*>(&t[g * NW + c][h * NW]) = b[c];
+        for (int c = 0; c < NW; ++c) nstore(&t[g * NW + c][h * NW], b[c]);
       }
 #pragma GCC unroll 16
-    for (int i = 0; i < W; ++i) x[i] = *reinterpret_cast<const typename uvec<R>::v*>(&t[i][0]);
+    for (int i = 0; i < W; ++i) x[i] = load(&t[i][0]);
   }
 }
 
@@ -181,48 +226,6 @@ inline __attribute__((always_inline)) vec_t<R> join_halves(const nvec_t<R>& lo, 
   nstore(m, lo);
   nstore(m + native_lanes<R>, hi);
   return load(m);
-}
-
-// c + a * b rounded as the vector code rounds its `acc += w * x`: one fused
-// multiply-add where the target has FMA (-ffp-contract=fast fuses the vector code
-// there), else a product and a sum (nothing to fuse into; std::fma would round once,
-// unlike the vector code, and in software). Scalar edge paths use it so that an output
-// has the same value whichever path computes it (the portable -Dnative=false build had
-// output-offset-dependent results before).
-template <class R>
-inline R madd(R a, R b, R c) {
-#if defined(__FMA__) || defined(__AVX512F__)
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
-
-// Elements of R from p up to the next 64-byte boundary (0 on one, or when p is not
-// aligned to an element): where aligned vector loads and stores can start.
-template <class R>
-inline std::ptrdiff_t line_gap(const R* p) {
-  const auto addr = reinterpret_cast<std::uintptr_t>(p);
-  return addr % sizeof(R) != 0 ? 0 : static_cast<std::ptrdiff_t>((64 - addr % 64) % 64 / sizeof(R));
-}
-
-// Stores one vector; with `stream` and a 64-byte-aligned address, as a non-temporal
-// store that skips the read-for-ownership of the output's cache line. Large outputs
-// of small kernels are memory-bound, and the RFO is a third of their traffic.
-template <class R>
-inline __attribute__((always_inline)) void store(R* p, const vec_t<R>& v, bool stream) {
-#if defined(__AVX512F__)
-  if (stream && (reinterpret_cast<std::uintptr_t>(p) & 63) == 0) {
-    if constexpr (std::is_same_v<R, double>)
-      _mm512_stream_pd(p, reinterpret_cast<__m512d>(v));
-    else
-      _mm512_stream_ps(p, reinterpret_cast<__m512>(v));
-    return;
-  }
-#else
-  (void)stream;
-#endif
-  *reinterpret_cast<typename uvec<R>::v*>(p) = v;
 }
 
 // dst[0, n) = src[0, n) for buffers that do not overlap, any of the four value types

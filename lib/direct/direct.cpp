@@ -51,7 +51,7 @@ inline __attribute__((always_inline)) void dot_block(const R* base, const index_
   for (int v = 0; v < NB; ++v) acc[v] = B{};
   for (std::size_t t = 0; t < nt; ++t) {
     const R* p = base + off[t];
-    const B wv = w[t] - B{};
+    const B wv = splat<B>(w[t]);
 #pragma GCC unroll 16
     for (int v = 0; v < NB; ++v) acc[v] += wv * vload<B>(p + v * lanes);
   }
@@ -67,7 +67,7 @@ inline __attribute__((always_inline)) void dot_block_contig(const R* base, const
   B acc[NB];
   for (int v = 0; v < NB; ++v) acc[v] = B{};
   for (std::size_t t = 0; t < nt; ++t) {
-    const B wv = w[t] - B{};
+    const B wv = splat<B>(w[t]);
 #pragma GCC unroll 16
     for (int v = 0; v < NB; ++v) acc[v] += wv * vload<B>(base + t + v * lanes);
   }
@@ -116,7 +116,7 @@ inline __attribute__((always_inline)) void rows_block(const R* base, index_t rs,
         for (int r = 0; r < RB; ++r) {
           const index_t kr = y - r;
           if (kr >= 0 && kr < K) {
-            const B wv = wk[kr * Kc + m] - B{};
+            const B wv = splat<B>(wk[kr * Kc + m]);
 #pragma GCC unroll 16
             for (int v = 0; v < NB; ++v) acc[r][v] += wv * x[v];
           }
@@ -340,7 +340,7 @@ inline __attribute__((always_inline)) void lane_sums(const R* q, index_t L, cons
   for (int v = 0; v < NO; ++v) a[v] = V{};
   index_t m = 0;
   for (; m + 4 <= M; m += 4) {
-    const V w0 = w[m] - V{}, w1 = w[m + 1] - V{}, w2 = w[m + 2] - V{}, w3 = w[m + 3] - V{};
+    const V w0 = splat<V>(w[m]), w1 = splat<V>(w[m + 1]), w2 = splat<V>(w[m + 2]), w3 = splat<V>(w[m + 3]);
     const R* qm = q + m * L;
     V x0 = vload<V>(qm), x1 = vload<V>(qm + L), x2 = vload<V>(qm + 2 * L);
 #pragma GCC unroll 16
@@ -356,7 +356,7 @@ inline __attribute__((always_inline)) void lane_sums(const R* q, index_t L, cons
     }
   }
   for (; m < M; ++m) {
-    const V wv = w[m] - V{};
+    const V wv = splat<V>(w[m]);
 #pragma GCC unroll 16
     for (int v = 0; v < NO; ++v) a[v] += wv * vload<V>(q + (m + v) * L);
   }

@@ -156,47 +156,27 @@ inline __attribute__((always_inline)) void vspan(const Row& row, const R* k, ind
 }
 
 // hspan and vspan without Two where vec_t is two native registers (AVX2): the same
-// block (4 vectors of one row; 4 rows of one vector) and sums at native width, the
-// low and high halves of vector i in ai and bi. One broadcast feeds both halves: 8
-// sums, 2 inputs and up to 4 taps are 14 of AVX2's 16 registers, where the vec_t form
-// needs 18 and spills.
-template <int Mask, class R>
-inline __attribute__((always_inline)) void hspan_halves(const R* q0, const R* k, index_t t0, index_t t1,
-                                                        nvec_t<R>& a0, nvec_t<R>& a1, nvec_t<R>& a2, nvec_t<R>& a3,
-                                                        nvec_t<R>& b0, nvec_t<R>& b1, nvec_t<R>& b2, nvec_t<R>& b3) {
+// block (4 vectors of one row, Step = W; 4 rows of one vector, Step = 1) and sums at
+// native width, the low and high halves of vector i in ai and bi; row(t) points at
+// input position t. One broadcast feeds both halves: 8 sums, 2 inputs and up to 4
+// taps are 14 of AVX2's 16 registers, where the vec_t form needs 18 and spills.
+template <int Mask, index_t Step, class R, class Row>
+inline __attribute__((always_inline)) void span_halves(const Row& row, const R* k, index_t t0, index_t t1,
+                                                       nvec_t<R>& a0, nvec_t<R>& a1, nvec_t<R>& a2, nvec_t<R>& a3,
+                                                       nvec_t<R>& b0, nvec_t<R>& b1, nvec_t<R>& b2, nvec_t<R>& b3) {
   using N = nvec_t<R>;
-  constexpr index_t W = lanes_v<R>, NW = native_lanes<R>;
-  for (index_t t = t0; t < t1; ++t) {
-    const N xl = nload(q0 + t), xh = nload(q0 + t + NW);
-    auto feed = [&](N& a, N& b, index_t m) {
-      const N w = k[m] - N{};
-      a += w * xl;
-      b += w * xh;
-    };
-    if constexpr ((Mask & 1) != 0) feed(a0, b0, t);
-    if constexpr ((Mask & 2) != 0) feed(a1, b1, t - W);
-    if constexpr ((Mask & 4) != 0) feed(a2, b2, t - 2 * W);
-    if constexpr ((Mask & 8) != 0) feed(a3, b3, t - 3 * W);
-  }
-}
-template <int Mask, class R, class Row>
-inline __attribute__((always_inline)) void vspan_halves(const Row& row, const R* k, index_t t0, index_t t1,
-                                                        nvec_t<R>& a0, nvec_t<R>& a1, nvec_t<R>& a2, nvec_t<R>& a3,
-                                                        nvec_t<R>& b0, nvec_t<R>& b1, nvec_t<R>& b2, nvec_t<R>& b3) {
-  using N = nvec_t<R>;
-  constexpr index_t NW = native_lanes<R>;
   for (index_t t = t0; t < t1; ++t) {
     const R* q = row(t);
-    const N xl = nload(q), xh = nload(q + NW);
+    const N xl = nload(q), xh = nload(q + native_lanes<R>);
     auto feed = [&](N& a, N& b, index_t m) {
-      const N w = k[m] - N{};
+      const N w = splat<N>(k[m]);
       a += w * xl;
       b += w * xh;
     };
     if constexpr ((Mask & 1) != 0) feed(a0, b0, t);
-    if constexpr ((Mask & 2) != 0) feed(a1, b1, t - 1);
-    if constexpr ((Mask & 4) != 0) feed(a2, b2, t - 2);
-    if constexpr ((Mask & 8) != 0) feed(a3, b3, t - 3);
+    if constexpr ((Mask & 2) != 0) feed(a1, b1, t - Step);
+    if constexpr ((Mask & 4) != 0) feed(a2, b2, t - 2 * Step);
+    if constexpr ((Mask & 8) != 0) feed(a3, b3, t - 3 * Step);
   }
 }
 
@@ -231,12 +211,6 @@ inline __attribute__((always_inline)) void unroll(F&& f) {
   if constexpr (N > 0) unroll_seq(f, std::make_index_sequence<static_cast<std::size_t>(N)>{});
 }
 
-// A broadcast for a vector type V of R: vec_t<R> or nvec_t<R>.
-template <class V, class R>
-inline __attribute__((always_inline)) V vbroadcast(R w) {
-  return w - V{};  // one broadcast (see simd.hpp's broadcast)
-}
-
 // Off the last axis, a block of Rb output rows by VV vectors V, for M >= Rb taps: input
 // row t (row(t)) feeds output row r with tap t - r, as in vspan, but with Rb x VV
 // independent sums (Rb = 8, VV = 2: 16, twice the FMA latency x throughput) and the
@@ -261,26 +235,26 @@ __attribute__((flatten)) void vtile_regs(const Row& row, const R* k, index_t M, 
     V x[VV];
     load_row(t, x);
     unroll<Rb>([&](auto r) {
-      if constexpr (r <= t) feed_all(x, r, vbroadcast<V>(k[t - r]));
+      if constexpr (r <= t) feed_all(x, r, splat<V>(k[t - r]));
     });
   });
   // Rows Rb-1 .. M-1, Rb at a time: the tap m sits in register m % Rb.
   V w[Rb];
-  unroll<Rb - 1>([&](auto m) { w[m] = vbroadcast<V>(k[m]); });
+  unroll<Rb - 1>([&](auto m) { w[m] = splat<V>(k[m]); });
   index_t t = Rb - 1;
   for (; t + Rb <= M; t += Rb) {  // t % Rb == Rb - 1
     unroll<Rb>([&](auto p) {
       constexpr int slot = (Rb - 1 + p) % Rb;  // (t + p) % Rb
       V x[VV];
       load_row(t + p, x);
-      w[slot] = vbroadcast<V>(k[t + p]);
+      w[slot] = splat<V>(k[t + p]);
       unroll<Rb>([&](auto r) { feed_all(x, r, w[(slot - r + Rb) % Rb]); });
     });
   }
   for (; t < M; ++t) {
     V x[VV];
     load_row(t, x);
-    unroll<Rb>([&](auto r) { feed_all(x, r, vbroadcast<V>(k[t - r])); });
+    unroll<Rb>([&](auto r) { feed_all(x, r, splat<V>(k[t - r])); });
   }
   // Rows M .. M+Rb-2: output rows r > t - M.
   unroll<Rb - 1>([&](auto tc) {
@@ -288,7 +262,7 @@ __attribute__((flatten)) void vtile_regs(const Row& row, const R* k, index_t M, 
     V x[VV];
     load_row(M + d, x);
     unroll<Rb>([&](auto r) {
-      if constexpr (r > d) feed_all(x, r, vbroadcast<V>(k[M + d - r]));
+      if constexpr (r > d) feed_all(x, r, splat<V>(k[M + d - r]));
     });
   });
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, a[r][v]); }); });
@@ -304,7 +278,7 @@ __attribute__((flatten)) void vtile_short_regs(const Row& row, const R* k, const
   static_assert(MM >= 1 && MM < Rb, "vtile_short: 1 <= taps < block rows");
   V a[Rb][VV], w[MM];
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { a[r][v] = V{}; }); });
-  unroll<MM>([&](auto m) { w[m] = vbroadcast<V>(k[m]); });
+  unroll<MM>([&](auto m) { w[m] = splat<V>(k[m]); });
   unroll<Rb + MM - 1>([&](auto tc) {
     constexpr int t = tc;
     const R* q = row(t);
@@ -348,7 +322,7 @@ template <int Rb, int VV, class R, class Row, class Put>
 inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, const Put& put) {
   using V = vec_t<R>;
   constexpr int S = static_cast<int>(sizeof(V) / sizeof(nvec_t<R>));  // native registers per vec_t
-  if constexpr (S == 1 || Rb * VV * S <= native_registers / 2) {
+  if constexpr (S == 1) {
     vtile_any_regs<Rb, VV, V>(row, k, M, put);
   } else {
     constexpr int Rs = 8, Cs = 1, W = lanes_v<R>, NW = native_lanes<R>;
@@ -365,12 +339,6 @@ inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k,
       }
     unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, load(&res[r][v * W])); }); });
   }
-}
-
-// vtile_any for M >= Rb.
-template <int Rb, int VV, class R, class Row, class Put>
-inline __attribute__((always_inline)) void vtile(const Row& row, const R* k, index_t M, const Put& put) {
-  vtile_any<Rb, VV, R>(row, k, M, put);
 }
 
 // The last-axis pass of the 16 rows held transposed in a buffer (hpass_fused, run_vfirst):
@@ -492,7 +460,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   // hspan and vspan with Two hold 8 vec_t sums: 8 registers with AVX-512, but 16 of
   // AVX2's 16, which spill; there they run one row (one vector) at a time.
   constexpr bool two_rows = sizeof(V) == native_bytes;
-  // Without Two where vec_t is two native registers: hspan_halves / vspan_halves.
+  // Without Two where vec_t is two native registers: span_halves.
   constexpr bool halves_ok = sizeof(V) == 2 * native_bytes;
   // Last-axis pass: one row (off0 -> d0) or two (off1 -> d1 too).
   auto hrows = [&](auto two, index_t off0, index_t off1, R* d0, R* d1) {
@@ -507,10 +475,11 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       // With halves (AVX2, one row): a0..a3 and b0..b3 are the low and high halves.
       using A = std::conditional_t<halves, nvec_t<R>, V>;
       A a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
+      const auto hrow = [&](index_t t) { return q0 + j + t; };
       // The segments, straight for kernels of 2 vectors or more (a switch each cost ~10%).
 #define AUTOCONV_HSPAN(m, t0, t1)                                                    \
   if constexpr (halves)                                                              \
-    hspan_halves<m>(q0 + j, k, t0, t1, a0, a1, a2, a3, b0, b1, b2, b3);              \
+    span_halves<m, W, R>(hrow, k, t0, t1, a0, a1, a2, a3, b0, b1, b2, b3);                  \
   else                                                                               \
     hspan<m, Two>(q0 + j, q1 + j, k, t0, t1, a0, a1, a2, a3, b0, b1, b2, b3)
       if (M >= 3 * W) {
@@ -583,7 +552,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     if (M >= 3) {  // the usual segments, straight (6 of the 7 are one row: a switch each cost ~30%)
 #define AUTOCONV_VSPAN(m, t0, t1)                                                      \
   if constexpr (halves)                                                                \
-    vspan_halves<m, R>(row, k, t0, t1, a00, a10, a20, a30, a01, a11, a21, a31);        \
+    span_halves<m, 1, R>(row, k, t0, t1, a00, a10, a20, a30, a01, a11, a21, a31);        \
   else                                                                                 \
     vspan<m, Two, R>(row, k, t0, t1, a00, a01, a10, a11, a20, a21, a30, a31)
       AUTOCONV_VSPAN(1, 0, 1);
@@ -599,7 +568,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         const Segment& g = seg[static_cast<std::size_t>(s)];
 #define AUTOCONV_VSPAN(m)                                                              \
   if constexpr (halves)                                                                \
-    vspan_halves<m, R>(row, k, g.t0, g.t1, a00, a10, a20, a30, a01, a11, a21, a31);    \
+    span_halves<m, 1, R>(row, k, g.t0, g.t1, a00, a10, a20, a30, a01, a11, a21, a31);    \
   else                                                                                 \
     vspan<m, Two, R>(row, k, g.t0, g.t1, a00, a01, a10, a11, a20, a21, a30, a31)
         AUTOCONV_SPAN_SWITCH(g.mask, AUTOCONV_VSPAN)
@@ -642,7 +611,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         }
       } else {
         const auto row = [&](index_t t) { return slice(i + t) + off + j; };
-        vtile<8, decltype(two)::value ? 2 : 1, R>(row, k, M,
+        vtile_any<8, decltype(two)::value ? 2 : 1, R>(row, k, M,
                                                   [&](int r, int v, const V& a) { put(dst + r * ostep, j + v * W, a); });
         tick();  // a block is twice vblock's work: the prefetch keeps its pace
         tick();
