@@ -47,6 +47,9 @@ inline constexpr int native_bytes = 32, native_registers = 16;
 #else
 inline constexpr int native_bytes = 16, native_registers = 16;
 #endif
+// Native registers per vec_t: 1 with AVX-512, 2 with AVX2, 4 with SSE2. Where it is
+// not 1, the micro-kernels block their sums in native registers, not in vec_t.
+inline constexpr int vec_regs = 64 / native_bytes;
 template <class R>
 struct nsimd;
 template <>
@@ -216,6 +219,15 @@ inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
 #pragma GCC unroll 16
     for (int i = 0; i < W; ++i) x[i] = load(&t[i][0]);
   }
+}
+
+// A vector V (vec_t<R> or nvec_t<R>) stored to p (unaligned); a vec_t as `store`.
+template <class V, class R>
+inline __attribute__((always_inline)) void vstore(R* p, const V& v, bool stream) {
+  if constexpr (sizeof(V) == sizeof(vec_t<R>))
+    store(p, v, stream);
+  else
+    nstore(p, v);
 }
 
 // The vec_t whose lanes are lo's then hi's, where vec_t is two native registers (AVX2).

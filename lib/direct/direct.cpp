@@ -23,7 +23,6 @@ namespace {
 // and blocks of them spill (measured on Zen 3, before: 2-D 7x7 double 0.43-0.48x
 // Eigen's speed, 1-D 5 taps 0.35x). NV counts vec_t either way; the blocks hold
 // NV * bsplit sums. Same sums in the same order on every target.
-constexpr int vec_regs = static_cast<int>(sizeof(vec_t<double>)) / native_bytes;
 constexpr bool wide_regs = vec_regs == 1;
 template <class R>
 using bvec_t = std::conditional_t<vec_regs == 2, nvec_t<R>, vec_t<R>>;

@@ -309,36 +309,63 @@ inline __attribute__((always_inline)) void vtile_any_regs(const Row& row, const 
   if (!done) vtile_short_regs<Rb, VV, 1, V>(row, k, put);  // M == 1
 }
 
-// A block of Rb output rows by VV vectors vec_t (put(r, v, value)), any M >= 1, with
-// the sums in registers. Where vec_t is the target's register (AVX-512) that is one
-// vtile_regs. Elsewhere the block's Rb x VV vec_t sums would need more registers than
-// the ISA has, so it runs as sub-blocks of 8 rows by 1 native register (8 sums, the 8
-// rotating taps and the input row), whose results meet in a small buffer before `put`.
-// Measured on Zen 3 in L1, 31 taps, G vector FMA/s of a peak of 6: 8 x 1 3.3-3.8;
-// 4 x 2 2.6-2.9; 2 x 4 2.7-2.8; taps as memory operands (AVX2 has no broadcast
-// operand: a table of broadcast taps) with 8-12 sums 1.8-2.5. Every output is the same
-// sum in the same order either way.
+// Where vec_t is several native registers: a block of Rb output rows by VV vectors
+// vec_t as sub-blocks of 8 rows by 1 native register (8 sums, the 8 rotating taps and
+// the input row), each(g, c, a) taking sub-block (g, c)'s results a[0..8): output rows
+// g * 8 .. g * 8 + 7, lanes from c * NW. Loops, not unrolled: one copy of the sub-block
+// code per call site (unrolled, the portable SSE2 build's 8 copies took cc1plus past
+// 9 GB). Measured on Zen 3 in L1, 31 taps, G vector FMA/s of a peak of 6: 8 x 1
+// 3.3-3.8; 4 x 2 2.6-2.9; 2 x 4 2.7-2.8; taps as memory operands (AVX2 has no
+// broadcast operand: a table of broadcast taps) with 8-12 sums 1.8-2.5.
+template <int Rb, int VV, class R, class Row, class Each>
+inline __attribute__((always_inline)) void vtile_subblocks(const Row& row, const R* k, index_t M, const Each& each) {
+  using N = nvec_t<R>;
+  constexpr int NW = native_lanes<R>;
+  static_assert(vec_regs > 1 && Rb % 8 == 0, "vtile_subblocks: whole sub-blocks of native registers");
+  for (int g = 0; g < Rb / 8; ++g)
+    for (int c = 0; c < VV * vec_regs; ++c) {
+      N a[8];
+      const auto sub = [&](index_t t) { return row(g * 8 + t) + c * NW; };
+      vtile_any_regs<8, 1, N>(sub, k, M, [&](int r, int, const N& x) { a[r] = x; });
+      each(g, c, a);
+    }
+}
+
+// A block of Rb output rows by VV vectors vec_t, any M >= 1, with the sums in
+// registers; put(r, l, x) takes the vector x of output row r from lane l on. Where
+// vec_t is the target's register (AVX-512) that is one vtile_regs, x a vec_t;
+// elsewhere vtile_subblocks, x a native register. Every output is the same sum in the
+// same order either way.
 template <int Rb, int VV, class R, class Row, class Put>
 inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, const Put& put) {
-  using V = vec_t<R>;
-  constexpr int S = static_cast<int>(sizeof(V) / sizeof(nvec_t<R>));  // native registers per vec_t
-  if constexpr (S == 1) {
-    vtile_any_regs<Rb, VV, V>(row, k, M, put);
+  if constexpr (vec_regs == 1) {
+    using V = vec_t<R>;
+    vtile_any_regs<Rb, VV, V>(row, k, M, [&](int r, int v, const V& x) { put(r, v * lanes_v<R>, x); });
   } else {
-    constexpr int Rs = 8, Cs = 1, W = lanes_v<R>, NW = native_lanes<R>;
-    static_assert(Rb % Rs == 0 && (VV * S) % Cs == 0, "vtile_any: whole sub-blocks");
-    alignas(64) R res[Rb][VV * W];
-    // Loops, not unrolled: one copy of the sub-block code per call site (unrolled, the
-    // portable SSE2 build's 8 copies took cc1plus past 9 GB).
-    for (int g = 0; g < Rb / Rs; ++g)
-      for (int c = 0; c < VV * S / Cs; ++c) {
-        const auto sub = [&](index_t t) { return row(g * Rs + t) + c * Cs * NW; };
-        vtile_any_regs<Rs, Cs, nvec_t<R>>(sub, k, M, [&](int r, int v, const nvec_t<R>& val) {
-          nstore(&res[g * Rs + r][(c * Cs + v) * NW], val);
-        });
-      }
-    unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, load(&res[r][v * W])); }); });
+    vtile_subblocks<Rb, VV>(row, k, M, [&](int g, int c, const nvec_t<R>* a) {
+      unroll<8>([&](auto r) { put(g * 8 + r, c * native_lanes<R>, a[r]); });
+    });
   }
+}
+
+// vtile_any<8, VV> where vec_t is several native registers, its results handed out
+// transposed: put(l, r0, x) takes native register x = output rows r0 .. r0 + NW - 1 of
+// lane l. Each sub-block's results are transposed in registers as NW x NW blocks and
+// go straight out, instead of through a result buffer and then transpose's (measured
+// on 4096^2 / 31^2, where both passes' results are transposed: 0.14-0.16 s before,
+// 0.11 s after).
+template <int VV, class R, class Row, class Put>
+inline __attribute__((always_inline)) void vtile_lanes(const Row& row, const R* k, index_t M, const Put& put) {
+  using N = nvec_t<R>;
+  constexpr int NW = native_lanes<R>;
+  vtile_subblocks<8, VV>(row, k, M, [&](int, int c, const N* a) {
+    unroll<8 / NW>([&](auto b) {
+      N x[NW];
+      unroll<NW>([&](auto i) { x[i] = a[b * NW + i]; });
+      transpose_regs(x);
+      unroll<NW>([&](auto q) { put(c * NW + q, b * NW, x[q]); });
+    });
+  });
 }
 
 // The last-axis pass of the 16 rows held transposed in a buffer (hpass_fused, run_vfirst):
@@ -351,19 +378,28 @@ inline __attribute__((always_inline)) void fused_columns(const T* col, const T* 
   using V = vec_t<T>;
   constexpr index_t W = lanes_v<T>;
   constexpr int VV = static_cast<int>(fused_rows / W);
-  V oc[W][VV];
-  unroll<W / 8>([&](auto h) {
-    const auto row = [&](index_t t) { return col + (h * 8 + t) * fused_rows; };
-    vtile_any<8, VV, T>(row, k, M, [&](int r, int v, const V& val) { oc[h * 8 + r][v] = val; });
-  });
-  unroll<VV>([&](auto v) {
-    V x[lanes_v<T>];
-    unroll<W>([&](auto i) { x[i] = oc[i][v]; });
-    transpose<T>(x);
-    unroll<W>([&](auto q) {
-      if (v * W + q < nr) store(dst + (v * W + q) * pitch, x[q], stream);
+  if constexpr (vec_regs > 1) {
+    unroll<W / 8>([&](auto h) {
+      const auto row = [&](index_t t) { return col + (h * 8 + t) * fused_rows; };
+      vtile_lanes<VV, T>(row, k, M, [&](index_t l, int r0, const nvec_t<T>& x) {
+        if (l < nr) vstore(dst + l * pitch + h * 8 + r0, x, stream);
+      });
     });
-  });
+  } else {
+    V oc[W][VV];
+    unroll<W / 8>([&](auto h) {
+      const auto row = [&](index_t t) { return col + (h * 8 + t) * fused_rows; };
+      vtile_any<8, VV, T>(row, k, M, [&](int r, index_t l, const V& val) { oc[h * 8 + r][l / W] = val; });
+    });
+    unroll<VV>([&](auto v) {
+      V x[lanes_v<T>];
+      unroll<W>([&](auto i) { x[i] = oc[i][v]; });
+      transpose<T>(x);
+      unroll<W>([&](auto q) {
+        if (v * W + q < nr) store(dst + (v * W + q) * pitch, x[q], stream);
+      });
+    });
+  }
 }
 
 // The input of a pass: slice(i) points at the start of input index i along the pass's
@@ -428,12 +464,14 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   };
   std::array<Segment, 7> seg{};
   const int nseg = block_segments(M, horizontal ? W : 1, seg);
-  auto put = [&](R* dst, index_t j, V v) __attribute__((always_inline)) {
+  // A vector v (vec_t, or a native register from vtile_any) of outputs j, j + 1, ...
+  auto put = [&](R* dst, index_t j, auto v) __attribute__((always_inline)) {
+    using U = decltype(v);
     if (osl == 1) {
-      if (accumulate) v += load(dst + j);
-      store(dst + j, v, stream);
+      if (accumulate) v += vload<U>(dst + j);
+      vstore(dst + j, v, stream);
     } else {
-      for (index_t l = 0; l < W; ++l) {
+      for (index_t l = 0; l < static_cast<index_t>(sizeof(U) / sizeof(R)); ++l) {
         R* o = dst + (j + l) * osl;
         *o = (accumulate ? *o : R(0)) + v[l];
       }
@@ -459,9 +497,9 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   };
   // hspan and vspan with Two hold 8 vec_t sums: 8 registers with AVX-512, but 16 of
   // AVX2's 16, which spill; there they run one row (one vector) at a time.
-  constexpr bool two_rows = sizeof(V) == native_bytes;
+  constexpr bool two_rows = vec_regs == 1;
   // Without Two where vec_t is two native registers: span_halves.
-  constexpr bool halves_ok = sizeof(V) == 2 * native_bytes;
+  constexpr bool halves_ok = vec_regs == 2;
   // Last-axis pass: one row (off0 -> d0) or two (off1 -> d1 too).
   auto hrows = [&](auto two, index_t off0, index_t off1, R* d0, R* d1) {
     constexpr bool Two = decltype(two)::value;
@@ -612,7 +650,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       } else {
         const auto row = [&](index_t t) { return slice(i + t) + off + j; };
         vtile_any<8, decltype(two)::value ? 2 : 1, R>(row, k, M,
-                                                  [&](int r, int v, const V& a) { put(dst + r * ostep, j + v * W, a); });
+                                                  [&](int r, index_t l, const auto& a) { put(dst + r * ostep, j + l, a); });
         tick();  // a block is twice vblock's work: the prefetch keeps its pace
         tick();
       }
@@ -1207,34 +1245,44 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
               __builtin_prefetch(rows[t] + x0 + ahead, 0, 2);
               if constexpr (W == 8) __builtin_prefetch(rows[t] + x0 + ahead + 8, 0, 2);
             }
-          V oc[2][8][VC];
-          if (rs != 0) {  // rows one stride apart: one pointer
-            const T* base = rows[0] + x0;
-            unroll<2>([&](auto h) {
-              const auto row = [&](index_t t) { return base + (h * 8 + t) * rs; };
-              vtile_any<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
-            });
-          } else {
-            unroll<2>([&](auto h) {
-              const auto row = [&](index_t t) { return rows[h * 8 + t] + x0; };
-              vtile_any<8, VC, T>(row, kv, M0, [&](int r, int v, const V& val) { oc[h][r][v] = val; });
-            });
-          }
-          unroll<VC>([&](auto v) {
-            if constexpr (W == 8) {
+          // Output rows h * 8 + r of columns [j, j + 16) from input rows row_of(h, t).
+          auto tiles = [&](const auto& row_of) {
+            if constexpr (vec_regs > 1) {  // transposed by vtile_lanes, straight into buf
               unroll<2>([&](auto h) {
-                V x[lanes_v<T>];
-                unroll<W>([&](auto i) { x[i] = oc[h][i][v]; });
-                transpose<T>(x);
-                unroll<W>([&](auto i) { store(buf + (j - blo + v * W + i) * G + h * 8, x[i], false); });
+                vtile_lanes<VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
+                                   [&](index_t l, int r0, const nvec_t<T>& x) {
+                                     nstore(buf + (j - blo + l) * G + h * 8 + r0, x);
+                                   });
               });
             } else {
-              V x[lanes_v<T>];
-              unroll<W>([&](auto i) { x[i] = oc[i / 8][i % 8][v]; });
-              transpose<T>(x);
-              unroll<W>([&](auto i) { store(buf + (j - blo + i) * G, x[i], false); });
+              V oc[2][8][VC];
+              unroll<2>([&](auto h) {
+                vtile_any<8, VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
+                                    [&](int r, index_t l, const V& val) { oc[h][r][l / W] = val; });
+              });
+              unroll<VC>([&](auto v) {
+                if constexpr (W == 8) {
+                  unroll<2>([&](auto h) {
+                    V x[lanes_v<T>];
+                    unroll<W>([&](auto i) { x[i] = oc[h][i][v]; });
+                    transpose<T>(x);
+                    unroll<W>([&](auto i) { store(buf + (j - blo + v * W + i) * G + h * 8, x[i], false); });
+                  });
+                } else {
+                  V x[lanes_v<T>];
+                  unroll<W>([&](auto i) { x[i] = oc[i / 8][i % 8][v]; });
+                  transpose<T>(x);
+                  unroll<W>([&](auto i) { store(buf + (j - blo + i) * G, x[i], false); });
+                }
+              });
             }
-          });
+          };
+          if (rs != 0) {  // rows one stride apart: one pointer
+            const T* base = rows[0] + x0;
+            tiles([&](index_t h, index_t t) { return base + (h * 8 + t) * rs; });
+          } else {
+            tiles([&](index_t h, index_t t) { return rows[h * 8 + t] + x0; });
+          }
         };
         // Input columns whose loads start a cache line in every row (rows a whole number
         // of lines apart): the blocks start there (split loads measured ~15% slower).
