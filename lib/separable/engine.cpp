@@ -916,7 +916,7 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     inner_hi_[static_cast<std::size_t>(a)] = std::clamp<index_t>(n - lo, ilo, P);
   }
   // Real data with every pass Direct: tiles whose padded input fits in ~768 KiB (half
-  // of this machine's 2 MiB L2 per core, leaving room for the intermediate), found by
+  // of the AVX-512 Xeon's 2 MiB L2 per core, leaving room for the intermediate), found by
   // halving the largest tile extent (the last axis only down to 64, for the vectors).
   tiled_ = !is_complex_v<T> && std::all_of(methods_.begin(), methods_.end(), [](Method m) { return m == Method::Direct; });
   if (tiled_) {
@@ -942,10 +942,12 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
   // Streaming along axis 0 (D >= 2, a pass on axis 0): tiles over the other axes such
   // that each term's ring of result planes (M0 - 1 + group planes, rounded up to a
   // multiple of the group) and the padded planes being passed stay within 1.75 MiB of
-  // this machine's 2 MiB L2 per core. The axis-0 pass runs on 4 output planes at a time
-  // (its block of 4 rows); the other passes on 4 planes at a time where that fits,
-  // else 2 or 1. Rows are kept at 256 or more while possible: they take non-temporal
-  // stores (measured on 256^3/19^3: 32 x 256 tiles 7% faster than 64 x 128).
+  // the AVX-512 Xeon's 2 MiB L2 per core (on a Zen 3 with 512 KiB, 448 KiB measured
+  // slower: 256^3/19^3 0.27 s against 0.16-0.23 s). The axis-0 pass runs on 4 output
+  // planes at a time (its block of 4 rows); the other passes on 4 planes at a time
+  // where that fits, else 2 or 1. Rows are kept at 256 or more while possible: they
+  // take non-temporal stores (measured on 256^3/19^3: 32 x 256 tiles 7% faster than
+  // 64 x 128).
   stream_ = tiled_ && D >= 2 && pb.kernel[0] > 1;
   if (stream_) {
     p0_ = static_cast<std::size_t>(std::find_if(passes_.begin(), passes_.end(),
