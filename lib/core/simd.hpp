@@ -221,23 +221,15 @@ inline __attribute__((always_inline)) void transpose(vec_t<R>* x) {
   }
 }
 
-// A vector V (vec_t<R> or nvec_t<R>) stored to p (unaligned); a vec_t as `store`.
+// A vector V (vec_t<R> or nvec_t<R>) stored to p (unaligned): a vec_t as `store`, a
+// native register of AVX2 or SSE2 always as a plain store (non-temporal 32-byte stores
+// measured slower on Zen 3: BENCHMARKS.md, "On an AVX2 machine").
 template <class V, class R>
 inline __attribute__((always_inline)) void vstore(R* p, const V& v, bool stream) {
   if constexpr (sizeof(V) == sizeof(vec_t<R>))
     store(p, v, stream);
   else
     nstore(p, v);
-}
-
-// The vec_t whose lanes are lo's then hi's, where vec_t is two native registers (AVX2).
-template <class R>
-inline __attribute__((always_inline)) vec_t<R> join_halves(const nvec_t<R>& lo, const nvec_t<R>& hi) {
-  static_assert(2 * native_lanes<R> == lanes_v<R>, "join_halves: vec_t is two native registers");
-  alignas(64) R m[lanes_v<R>];
-  nstore(m, lo);
-  nstore(m + native_lanes<R>, hi);
-  return load(m);
 }
 
 // dst[0, n) = src[0, n) for buffers that do not overlap, any of the four value types

@@ -23,18 +23,10 @@ namespace {
 // and blocks of them spill (measured on Zen 3, before: 2-D 7x7 double 0.43-0.48x
 // Eigen's speed, 1-D 5 taps 0.35x). NV counts vec_t either way; the blocks hold
 // NV * bsplit sums. Same sums in the same order on every target.
-constexpr bool wide_regs = vec_regs == 1;
 template <class R>
 using bvec_t = std::conditional_t<vec_regs == 2, nvec_t<R>, vec_t<R>>;
 template <class R>
 inline constexpr int bsplit = static_cast<int>(sizeof(vec_t<R>) / sizeof(bvec_t<R>));
-template <class R>
-inline __attribute__((always_inline)) void bstore(R* p, const bvec_t<R>& v, bool stream) {
-  if constexpr (bsplit<R> == 1)
-    store(p, v, stream);
-  else
-    nstore(p, v);  // non-temporal stores are AVX-512 only (simd.hpp)
-}
 
 // dst[0 .. NV*lanes) = sum_t w[t] * base[off[t] + 0 .. NV*lanes) over a flat tap list.
 // NV independent accumulators hide the FMA latency. Every output is one sequential
@@ -54,7 +46,7 @@ inline __attribute__((always_inline)) void dot_block(const R* base, const index_
 #pragma GCC unroll 16
     for (int v = 0; v < NB; ++v) acc[v] += wv * vload<B>(p + v * lanes);
   }
-  for (int v = 0; v < NB; ++v) bstore(dst + v * lanes, acc[v], false);
+  for (int v = 0; v < NB; ++v) vstore(dst + v * lanes, acc[v], false);
 }
 
 // dot_block for taps at consecutive offsets 0, 1, ..., nt-1 (1-D kernels): no offset
@@ -70,7 +62,7 @@ inline __attribute__((always_inline)) void dot_block_contig(const R* base, const
 #pragma GCC unroll 16
     for (int v = 0; v < NB; ++v) acc[v] += wv * vload<B>(base + t + v * lanes);
   }
-  for (int v = 0; v < NB; ++v) bstore(dst + v * lanes, acc[v], false);
+  for (int v = 0; v < NB; ++v) vstore(dst + v * lanes, acc[v], false);
 }
 
 template <class R>
@@ -124,7 +116,7 @@ inline __attribute__((always_inline)) void rows_block(const R* base, index_t rs,
     }
   }
   for (int r = 0; r < RB; ++r)
-    for (int v = 0; v < NB; ++v) bstore(out + r * ors + v * lanes, acc[r][v], stream);
+    for (int v = 0; v < NB; ++v) vstore(out + r * ors + v * lanes, acc[r][v], stream);
 }
 
 // rows_block for a kernel whose last two extents K x KC are compile-time constants:
@@ -406,7 +398,7 @@ template <class T, class R>
 void compute_row(const R* base, index_t j0, index_t len, T* out, index_t os, const index_t* off_re, const R* w_re,
                  std::size_t n_re, const index_t* off_im, const R* w_im, std::size_t n_im) {
   constexpr index_t lanes = lanes_v<R>;
-  constexpr int nv_max = wide_regs ? 8 : 4;  // 8 registers of sums
+  constexpr int nv_max = vec_regs == 1 ? 8 : 4;  // 8 registers of sums
   alignas(64) R re[nv_max * lanes];
   alignas(64) R im[nv_max * lanes];
   // Real data with a unit-stride output: accumulators go straight to the output.
@@ -456,7 +448,7 @@ constexpr int rb_vecs_3x3 = 2;
 
 // Rows per register-blocked group for a kernel tail of K x Kc.
 inline index_t group_rows(index_t K, index_t Kc) { return K == 3 && Kc == 3 ? rb_rows_3x3 : rb_rows; }
-constexpr int rb_vecs = wide_regs ? 4 : 1;
+constexpr int rb_vecs = vec_regs == 1 ? 4 : 1;
 
 // Interior groups read the input directly only when the kernel has at most this many
 // outer positions (axes before the row axis). With more, a group reads that many

@@ -546,10 +546,15 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       }
 #undef AUTOCONV_HSPAN
       if constexpr (halves) {
-        put(d0, j, join_halves<R>(a0, b0));
-        put(d0, j + W, join_halves<R>(a1, b1));
-        put(d0, j + 2 * W, join_halves<R>(a2, b2));
-        put(d0, j + 3 * W, join_halves<R>(a3, b3));
+        constexpr index_t NW = native_lanes<R>;
+        put(d0, j, a0);
+        put(d0, j + NW, b0);
+        put(d0, j + W, a1);
+        put(d0, j + W + NW, b1);
+        put(d0, j + 2 * W, a2);
+        put(d0, j + 2 * W + NW, b2);
+        put(d0, j + 3 * W, a3);
+        put(d0, j + 3 * W + NW, b3);
       } else {
         put(d0, j, a0);
         put(d0, j + W, a1);
@@ -614,10 +619,15 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       }
     }
     if constexpr (halves) {
-      put(dst, j, join_halves<R>(a00, a01));
-      put(dst + ostep, j, join_halves<R>(a10, a11));
-      put(dst + 2 * ostep, j, join_halves<R>(a20, a21));
-      put(dst + 3 * ostep, j, join_halves<R>(a30, a31));
+      constexpr index_t NW = native_lanes<R>;
+      put(dst, j, a00);
+      put(dst, j + NW, a01);
+      put(dst + ostep, j, a10);
+      put(dst + ostep, j + NW, a11);
+      put(dst + 2 * ostep, j, a20);
+      put(dst + 2 * ostep, j + NW, a21);
+      put(dst + 3 * ostep, j, a30);
+      put(dst + 3 * ostep, j + NW, a31);
     } else {
       put(dst, j, a00);
       put(dst + ostep, j, a10);
