@@ -238,24 +238,24 @@ __attribute__((flatten)) void vtile_regs(const Row& row, const R* k, index_t M, 
       if constexpr (r <= t) feed_all(x, r, splat<V>(k[t - r]));
     });
   });
-  // Rows Rb-1 .. M-1, Rb at a time: the tap m sits in register m % Rb.
+  // Rows Rb-1 .. M-1, Rb at a time, then the last M - t < Rb the same way: the tap m
+  // sits in register m % Rb. (A plain loop for the last rows, broadcasting k[t - r]
+  // each row, was compiled on AVX2 with the taps carried from row to row in registers
+  // and a sum spilled, its adds chained through memory: seen in perf with 19 taps.)
   V w[Rb];
   unroll<Rb - 1>([&](auto m) { w[m] = splat<V>(k[m]); });
-  index_t t = Rb - 1;
-  for (; t + Rb <= M; t += Rb) {  // t % Rb == Rb - 1
-    unroll<Rb>([&](auto p) {
-      constexpr int slot = (Rb - 1 + p) % Rb;  // (t + p) % Rb
-      V x[VV];
-      load_row(t + p, x);
-      w[slot] = splat<V>(k[t + p]);
-      unroll<Rb>([&](auto r) { feed_all(x, r, w[(slot - r + Rb) % Rb]); });
-    });
-  }
-  for (; t < M; ++t) {
+  const auto step = [&](index_t tt, auto p) {  // input row tt, tt % Rb == (Rb - 1 + p) % Rb
+    constexpr int slot = (Rb - 1 + p) % Rb;
     V x[VV];
-    load_row(t, x);
-    unroll<Rb>([&](auto r) { feed_all(x, r, splat<V>(k[t - r])); });
-  }
+    load_row(tt, x);
+    w[slot] = splat<V>(k[tt]);
+    unroll<Rb>([&](auto r) { feed_all(x, r, w[(slot - r + Rb) % Rb]); });
+  };
+  index_t t = Rb - 1;
+  for (; t + Rb <= M; t += Rb) unroll<Rb>([&](auto p) { step(t + p, p); });  // t % Rb == Rb - 1
+  unroll<Rb - 1>([&](auto p) {
+    if (t + p < M) step(t + p, p);
+  });
   // Rows M .. M+Rb-2: output rows r > t - M.
   unroll<Rb - 1>([&](auto tc) {
     constexpr int d = tc;
