@@ -195,6 +195,35 @@ autoconv::detail::Problem problem_of(const Spec& s, const Shape& xs, const Shape
   return autoconv::detail::make_problem(op, xs, ks, s.border, axes);
 }
 
+// Method::Separable of spec s on each of `layouts` (views of x's values) at 1 and 2
+// threads: within the bound of Method::Direct's result (the kernel factored with at most
+// `terms` terms), and the two thread counts bit-identical.
+template <class T>
+void check_layouts(const Spec& s, const Array<T>& x, const Array<T>& k, int terms, const Shape& out_shape,
+                   std::initializer_list<View<const T>> layouts) {
+  Array<T> a(out_shape), one(out_shape), two(out_shape);
+  autoconv::Options od, os;
+  od.method = Method::Direct;
+  os.method = Method::Separable;
+  call_view<T>(s, x.view(), k.view(), a.view(), od);
+  const Array<T> kc = correlation_order(k, false);
+  const auto F = factor_kernel(kc.shape, kc.v.data(), terms);
+  REQUIRE(F);
+  Array<wide_t<T>> ref(a.shape);
+  for (std::size_t t = 0; t < a.v.size(); ++t) ref.v[t] = wide_t<T>(a.v[t]);
+  const double atol = separable_bound(*F, x, kc, s.border.cval, false) + error_bound(x, k, s.border.cval);
+  int layout = 0;
+  for (const View<const T>& in : layouts) {
+    os.threads = 1;
+    call_view<T>(s, in, k.view(), one.view(), os);
+    os.threads = 2;
+    call_view<T>(s, in, k.view(), two.view(), os);
+    const std::string what = describe(s, x.shape, k.shape) + " layout " + std::to_string(layout++);
+    CHECK_MESSAGE(max_abs_diff<T>(one.view(), ref) <= atol, what);
+    CHECK_MESSAGE(std::memcmp(one.v.data(), two.v.data(), one.v.size() * sizeof(T)) == 0, what);
+  }
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("Separable matches the exact reference: kernels of rank 1-4, passes Direct and FFT", T, float,
@@ -771,27 +800,10 @@ TEST_CASE_TEMPLATE("2-D, one term: rows read straight from the input", T, float,
       s.border.boundary = b;
       s.border.cval = b == Boundary::Constant ? 0.5 : 0.0;
       s.border.origin = std::vector<index_t>{pr.m0 / 3 - pr.m0 / 2, (pr.m1 - 1) / 2};  // moved: GCC 12 warns (-Wnonnull) on assigning a list
-      Array<T> a(x.shape), one(x.shape), two(x.shape);
-      autoconv::Options od, os;
-      od.method = Method::Direct;
+      check_layouts(s, x, k, 1, x.shape, {x.view(), xrev, View<const T>(xs.view)});
+      Array<T> one(x.shape);
+      autoconv::Options os;
       os.method = Method::Separable;
-      call_view<T>(s, x.view(), k.view(), a.view(), od);
-      const Array<T> kc = correlation_order(k, false);
-      const auto F = factor_kernel(kc.shape, kc.v.data(), 1);
-      REQUIRE(F);
-      Array<wide_t<T>> ref(a.shape);
-      for (std::size_t t = 0; t < a.v.size(); ++t) ref.v[t] = wide_t<T>(a.v[t]);
-      const double atol = separable_bound(*F, x, kc, s.border.cval, false) + error_bound(x, k, s.border.cval);
-      int layout = 0;
-      for (const View<const T>& in : {x.view(), xrev, View<const T>(xs.view)}) {
-        os.threads = 1;
-        call_view<T>(s, in, k.view(), one.view(), os);
-        os.threads = 2;
-        call_view<T>(s, in, k.view(), two.view(), os);
-        const std::string what = describe(s, x.shape, k.shape) + " layout " + std::to_string(layout++);
-        CHECK_MESSAGE(max_abs_diff<T>(one.view(), ref) <= atol, what);
-        CHECK_MESSAGE(std::memcmp(one.v.data(), two.v.data(), one.v.size() * sizeof(T)) == 0, what);
-      }
       // Outputs starting 1 and 3 values into a cache line, rows a whole number of lines
       // apart or not (the column chunks follow the line boundaries where they can): the
       // same numbers as into a contiguous output.
@@ -810,6 +822,56 @@ TEST_CASE_TEMPLATE("2-D, one term: rows read straight from the input", T, float,
           CHECK(big[0] == T(-9));
           CHECK(big[static_cast<std::size_t>(off + (rows - 1) * pitch + n)] == T(-9));
         }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("3-D, a pass on every axis: planes read straight from the input", T, float, double) {
+  // Each plane's axis-1 and last-axis passes run 16 rows at a time straight from the
+  // input rows into the ring (plane_group), where the last axis is contiguous and a tile
+  // is at least a vector wide; else the padded planes (pad). Cases: tile rows not a
+  // multiple of 16 and several tiles along axis 1 (6 x 120 x 300), an axis-1 kernel
+  // longer than 16 rows, kernels of 2 taps, a width of about a vector (float: narrower,
+  // the padded planes), two terms (each term's passes into its own ring). Every boundary (Constant and Zero: planes and rows of
+  // cval), rows in reverse order along axis 1, a strided last axis (the padded planes).
+  // Against Method::Direct; 1 and 2 threads bit-identical.
+  std::mt19937_64 rng(9090);
+  struct P {
+    Shape x;
+    index_t m0, m1, m2;
+    bool rank2 = false;
+  };
+  const P problems[] = {{Shape{20, 37, 45}, 3, 5, 9},  {Shape{6, 120, 300}, 3, 5, 7}, {Shape{10, 50, 70}, 4, 21, 3},
+                        {Shape{9, 33, 40}, 2, 2, 2},   {Shape{8, 20, 9}, 3, 4, 5},    {Shape{12, 30, 64}, 5, 6, 11, true}};
+  for (const P& pr : problems) {
+    const auto f2 = random_vec<T>(pr.m2, rng);
+    Array<T> k = outer<T>({random_vec<T>(pr.m0, rng), random_vec<T>(pr.m1, rng), f2});
+    // rank 2: a 2-D rank-2 kernel times f2 on axis 2 (a form the unfoldings factor)
+    if (pr.rank2) add_to(k, outer<T>({random_vec<T>(pr.m0, rng), random_vec<T>(pr.m1, rng), f2}));
+    const auto x = random_array<T>(pr.x, rng);
+    const index_t n0 = pr.x[0], n1 = pr.x[1], n2 = pr.x[2];
+    std::vector<T> rev(x.v.size());  // row (z, y) of x at row (z, n1 - 1 - y)
+    for (index_t z = 0; z < n0; ++z)
+      for (index_t y = 0; y < n1; ++y)
+        std::copy(x.v.begin() + (z * n1 + y) * n2, x.v.begin() + (z * n1 + y + 1) * n2,
+                  rev.begin() + (z * n1 + n1 - 1 - y) * n2);
+    const View<const T> xrev(rev.data() + (n1 - 1) * n2, pr.x, Shape{n1 * n2, -n2, 1});
+    Strided<T> xs(pr.x);
+    xs.set(x);
+    for (Boundary b : {Boundary::Reflect, Boundary::Constant, Boundary::Wrap, Boundary::Nearest, Boundary::Mirror}) {
+      for (int style : {0, 2}) {
+        if (style == 0 && b != Boundary::Constant) continue;  // signal style, Full: zero outside, once
+        Spec s;
+        s.style = style;
+        s.mode = Mode::Full;
+        if (style == 2) {
+          s.border.boundary = b;
+          s.border.cval = b == Boundary::Constant ? 0.5 : 0.0;
+          s.border.origin = std::vector<index_t>{pr.m0 / 3 - pr.m0 / 2, (pr.m1 - 1) / 2, -(pr.m2 / 2)};
+        }
+        const Shape os_shape = style == 0 ? Shape{n0 + pr.m0 - 1, n1 + pr.m1 - 1, n2 + pr.m2 - 1} : x.shape;
+        check_layouts(s, x, k, 2, os_shape, {x.view(), xrev, View<const T>(xs.view)});
+      }
     }
   }
 }

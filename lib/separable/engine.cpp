@@ -811,6 +811,195 @@ index_t locate_tile(index_t t, int first, const Shape& tile, const Shape& output
   return off;
 }
 
+// One group of up to G = fused_rows output rows of a 2-D plane (run_vfirst; run_stream's
+// planes): the pass along the rows' axis (kv, M0 taps) straight from the input rows, its
+// results transposed into buf (the G rows become the vector lanes of each column), then
+// the last-axis pass (kh, M1 taps) from buf into the output rows, as hpass_fused does.
+// The column chunks slide along buf keeping their M1 - 1 columns of halo.
+template <class T>
+struct PlaneGroup {
+  const T* const* rows = nullptr;  // padded rows 0 .. G + M0 - 2 at input column 0 (cval rows: nin cval)
+  index_t rs = 0;                  // the step between them when they are input rows one step apart, else 0
+  const index_t* tab = nullptr;    // padded column -> input column, -1: cval
+  index_t ilo = 0, ihi = 0;        // padded columns [ilo, ihi) read the input in order
+  index_t nin = 0;                 // input columns
+  T cval{};
+  const T* kv = nullptr;  // the rows' axis
+  index_t M0 = 0;
+  const T* kh = nullptr;  // the last axis
+  index_t M1 = 0;
+  T* dst = nullptr;  // output row q < nr at dst + q * ostride, columns [0, L1)
+  index_t ostride = 0, nr = 0, L1 = 0;
+  bool stream = false;  // non-temporal stores
+  T* buf = nullptr;     // (2 fused_chunk + 32 + M1) G values, 64-byte aligned
+};
+
+// A group's padded rows p = first .. first + n - 1 (past `last`, the last again):
+// rows[t] = src(p), the input row of padded row p at input column 0, or cval_row where
+// src gives nullptr. Returns the step between them when they are input rows `step`
+// apart, else 0 (PlaneGroup::rs).
+template <class T, class Src>
+index_t group_rows(const T** rows, index_t n, index_t first, index_t last, index_t step, const Src& src,
+                   const T* cval_row) {
+  index_t rs = n > 1 ? step : 0;
+  for (index_t t = 0; t < n; ++t) {
+    const T* r = src(std::min(first + t, last));
+    rows[t] = r == nullptr ? cval_row : r;
+    if (r == nullptr || r != rows[0] + t * step) rs = 0;
+  }
+  return rs;
+}
+
+template <class T, class Tick = NoTick>
+void plane_group(const PlaneGroup<T>& pg, const Tick& tick = {}) {
+  using V = vec_t<T>;
+  constexpr index_t W = lanes_v<T>, G = fused_rows;
+  constexpr int VC = static_cast<int>(G / W);  // vectors per column of G rows (and per 16 columns)
+  static_assert(VC * W == G && (W == 8 || W == 16), "16 rows: 2 vectors of 8 doubles or 1 of 16 floats");
+  const T* const* rows = pg.rows;
+  const index_t rs = pg.rs, M0 = pg.M0, M1 = pg.M1, L1 = pg.L1, ilo = pg.ilo, ihi = pg.ihi, nin = pg.nin;
+  const index_t* tab = pg.tab;
+  const T *kv = pg.kv, *kh = pg.kh;
+  const T cval = pg.cval;
+  T* const buf = pg.buf;
+  // buf's columns: 2 chunks, so that the halo kept moves to the front every other chunk.
+  const index_t cap = 2 * fused_chunk + 32 + M1;
+  // Output columns from g on start 64 bytes into every row (when the rows are a whole
+  // number of lines apart): the chunks start there, so that their stores stream.
+  index_t g = (pg.ostride * static_cast<index_t>(sizeof(T))) % 64 == 0 ? line_gap(pg.dst) : 0;
+  if (g >= L1) g = 0;
+  index_t blo = 0, bhi = 0;  // buf holds the first pass's results of padded columns [blo, bhi)
+  // The first pass, padded column p, one output at a time (the same sums as vtile's).
+  auto vscalar = [&](index_t p) {
+    const index_t x = tab[p];
+    for (index_t q = 0; q < G; ++q) {
+      T acc = 0;
+      for (index_t m = 0; m < M0; ++m) acc = madd(kv[m], x < 0 ? cval : rows[q + m][x], acc);
+      buf[(p - blo) * G + q] = acc;
+    }
+  };
+  // The first pass, padded columns [j, j + 16) (in order in the input): two vtile of 8 rows.
+  auto vblock = [&](index_t j) {
+    const index_t x0 = tab[j];
+    // The lines this block's rows read 4 lines ahead, into L2 (measured on
+    // 4096^2/31^2: without, 30% slower; into L1, 3-5% slower; 512 and 1024 bytes
+    // ahead alike).
+    constexpr index_t ahead = 256 / static_cast<index_t>(sizeof(T));
+    if (x0 + ahead + 16 <= nin)
+      for (index_t t = 0; t < G + M0 - 1; ++t) {
+        __builtin_prefetch(rows[t] + x0 + ahead, 0, 2);
+        if constexpr (W == 8) __builtin_prefetch(rows[t] + x0 + ahead + 8, 0, 2);
+      }
+    // Output rows h * 8 + r of columns [j, j + 16) from input rows row_of(h, t).
+    auto tiles = [&](const auto& row_of) {
+      if constexpr (vec_regs > 1) {  // transposed by vtile_lanes, straight into buf
+        unroll<2>([&](auto h) {
+          vtile_lanes<VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
+                             [&](index_t l, int r0, const nvec_t<T>& x) {
+                               nstore(buf + (j - blo + l) * G + h * 8 + r0, x);
+                             });
+        });
+      } else {
+        V oc[2][8][VC];
+        unroll<2>([&](auto h) {
+          vtile_any<8, VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
+                              [&](int r, index_t l, const V& val) { oc[h][r][l / W] = val; });
+        });
+        unroll<VC>([&](auto v) {
+          if constexpr (W == 8) {
+            unroll<2>([&](auto h) {
+              V x[lanes_v<T>];
+              unroll<W>([&](auto i) { x[i] = oc[h][i][v]; });
+              transpose<T>(x);
+              unroll<W>([&](auto i) { store(buf + (j - blo + v * W + i) * G + h * 8, x[i], false); });
+            });
+          } else {
+            V x[lanes_v<T>];
+            unroll<W>([&](auto i) { x[i] = oc[i / 8][i % 8][v]; });
+            transpose<T>(x);
+            unroll<W>([&](auto i) { store(buf + (j - blo + i) * G, x[i], false); });
+          }
+        });
+      }
+    };
+    if (rs != 0) {  // rows one stride apart: one pointer
+      const T* base = rows[0] + x0;
+      tiles([&](index_t h, index_t t) { return base + (h * 8 + t) * rs; });
+    } else {
+      tiles([&](index_t h, index_t t) { return rows[h * 8 + t] + x0; });
+    }
+    tick();
+  };
+  // Input columns whose loads start a cache line in every row (rows a whole number
+  // of lines apart): the blocks start there (split loads measured ~15% slower).
+  const bool lines = rs != 0 && (rs * static_cast<index_t>(sizeof(T))) % 64 == 0;
+  auto gap = [&](index_t j) { return lines ? line_gap(rows[0] + tab[j]) : index_t(0); };
+  // buf = the first pass's results of padded columns [lo, hi) at least: those already there
+  // kept, the in-order ones computed up to a block boundary (up to 16 beyond hi).
+  auto prepare = [&](index_t lo, index_t hi) {
+    const index_t keep = std::max<index_t>(0, bhi - lo);
+    if (keep == 0) {
+      blo = lo;
+    } else if (hi + 16 - blo > cap) {  // the kept columns to the front
+      std::memmove(buf, buf + (lo - blo) * G, static_cast<std::size_t>(keep * G) * sizeof(T));
+      blo = lo;
+    }
+    const index_t s = lo + keep, e = hi;
+    bhi = std::max(s, e);
+    if (s >= e) return;
+    const index_t vs = std::max(s, ilo), ve = std::min(e, ihi);
+    if (ve - vs >= 16) {
+      index_t j = vs;
+      if (const index_t g0 = gap(j); g0 != 0 && vs + g0 + 16 <= ihi) {
+        vblock(j);  // unaligned; the aligned blocks from vs + g0 on overlap it
+        j += g0;
+      }
+      for (; j + 16 <= ve; j += 16) vblock(j);
+      if (j < ve) {
+        if (j + 16 <= ihi) {  // past hi, so that the next chunk's blocks start aligned
+          vblock(j);
+          bhi = j + 16;
+        } else {
+          vblock(ve - 16);  // overlaps: the same numbers again
+        }
+      }
+    } else {
+      for (index_t p = vs; p < ve; ++p) vscalar(p);
+    }
+    // The border columns: a copy of the in-order column that reads the same input
+    // column where buf has it (Reflect, Mirror, Nearest, Wrap), else summed here.
+    auto border = [&](index_t p) {
+      const index_t q = ve - vs >= 16 && tab[p] >= 0 ? ilo + (tab[p] - tab[ilo]) : -1;  // [vs, ve) in order
+      if (q >= vs && q < ve)
+        std::copy(buf + (q - blo) * G, buf + (q - blo + 1) * G, buf + (p - blo) * G);
+      else
+        vscalar(p);
+    };
+    for (index_t p = s; p < std::min(e, ilo); ++p) border(p);
+    for (index_t p = std::max(s, ihi); p < e; ++p) border(p);
+  };
+  // Last axis: output columns [c, c + W) of the G rows, from buf (as hpass_fused).
+  auto hblock = [&](index_t c) {
+    fused_columns(buf + (c - blo) * G, kh, M1, pg.dst + c, pg.ostride, pg.nr, pg.stream);
+    tick();
+  };
+  // Column chunks [c0, c1): [0, g), then fused_chunk wide from g.
+  for (index_t c0 = 0; c0 < L1;) {
+    const index_t c1 = std::min(L1, c0 < g ? g : c0 + fused_chunk);
+    if (c1 - c0 >= W) {
+      prepare(c0, c1 + M1 - 1);
+      index_t c = c0;
+      for (; c + W <= c1; c += W) hblock(c);
+      if (c < c1) hblock(c1 - W);  // overlaps the previous block: the same numbers again
+    } else {  // one block that may reach back (or, for [0, g), forward)
+      const index_t b = std::min(c0, L1 - W);
+      prepare(b, b + W + M1 - 1);
+      hblock(b);
+    }
+    c0 = c1;
+  }
+}
+
 }  // namespace
 
 std::vector<SeparablePass> separable_passes(const Problem& pb) {
@@ -879,6 +1068,8 @@ template <class T>
 struct SeparableEngine<T>::Work {
   std::vector<T> x, a, b, acc;
   std::vector<const T*> planes;  // run_stream: the ring planes of one axis-0 pass
+  std::vector<const T*> group;   // run_vfirst, run_stream's planes: a PlaneGroup's input rows
+  std::vector<T> fill;           // run_vfirst, run_stream's planes: a row of cval (Zero, Constant)
   std::vector<std::pair<const char*, std::size_t>> rows;  // run_stream: input rows to prefetch
 };
 
@@ -1011,6 +1202,13 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     }
     sub_ = fused_ ? fused_rows : need(4) <= budget ? 4 : need(2) <= budget ? 2 : 1;
     tile_x_size_ = fused_ ? fused_buf_size() + align : plane(true) * static_cast<std::size_t>(sub_);
+    // 3-D with a pass on every axis: a plane's axis-1 and last-axis passes run as
+    // run_vfirst's, straight from the input rows into the ring (plane_group; no pad,
+    // no intermediate, the last axis on transposed columns). The tiles stay those of
+    // the padded planes, which also serve the tiles and inputs plane_group cannot
+    // take (run_stream: a strided last axis, a last-axis tile narrower than a vector).
+    planes_ = D == 3 && passes_.size() == 3;
+    if (planes_) tile_x_size_ = std::max(tile_x_size_, plane_buf_size() + align);
     tile_mid_size_ = (plane(false) + static_cast<std::size_t>(skew_)) * static_cast<std::size_t>(ring_) * rings;
   }
   // Outputs of 4 MiB or more are written with non-temporal stores, as the direct engine does.
@@ -1073,6 +1271,11 @@ void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int 
     }
     for (index_t i = ihi; i < len; ++i) edge(i);
   });
+}
+
+template <class T>
+std::size_t SeparableEngine<T>::plane_buf_size() const {
+  return static_cast<std::size_t>((2 * fused_chunk + 32 + pb_.kernel[pb_.rank() - 1]) * fused_rows);
 }
 
 template <class T>
@@ -1187,10 +1390,7 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
 template <class T>
 void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out, int threads) const {
   if constexpr (!is_complex_v<T>) {
-    using V = vec_t<T>;
-    constexpr index_t W = lanes_v<T>, G = fused_rows;  // G output rows per group: the lanes of buf's columns
-    constexpr int VC = static_cast<int>(G / W);        // vectors per column of G rows (and per 16 columns)
-    static_assert(VC * W == G && (W == 8 || W == 16), "16 rows: 2 vectors of 8 doubles or 1 of 16 floats");
+    constexpr index_t G = fused_rows;  // output rows per group: the lanes of buf's columns
     const index_t M0 = pb_.kernel[0], M1 = pb_.kernel[1], L0 = pb_.output[0], L1 = pb_.output[1];
     const index_t P0 = padded_[0], nin = pb_.input[1], ostride = out.stride(0);
     const T* kv = stages_[p0_].taps.data();      // axis 0
@@ -1199,170 +1399,44 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
     const index_t ilo = inner_lo_[1], ihi = inner_hi_[1];
     const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
     const bool stream = stream_out_;
-    // Output columns from g on start 64 bytes into every row (when the rows are a whole
-    // number of lines apart): the chunks start there, so that their stores stream.
-    index_t g = (ostride * static_cast<index_t>(sizeof(T))) % 64 == 0 ? line_gap(out.data()) : 0;
-    if (g >= L1) g = 0;
     const VfirstSplit split = vfirst_split(pb_);  // slices of `per` groups of G rows
     const index_t groups = split.groups, per = split.per;
     const int nt = resolve_threads(threads, split.slices, split.work);
     const std::size_t align = 64 / sizeof(T);
-    // buf's columns: 2 chunks, so that the halo kept moves to the front every other chunk.
-    const index_t cap = 2 * fused_chunk + 32 + M1;
     typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
-      if (w.x.size() < static_cast<std::size_t>(cap * G) + align) w.x.resize(static_cast<std::size_t>(cap * G) + align);
-      if (w.planes.size() < static_cast<std::size_t>(G + M0 - 1)) w.planes.resize(static_cast<std::size_t>(G + M0 - 1));
-      if (w.a.size() < static_cast<std::size_t>(nin)) w.a.resize(static_cast<std::size_t>(nin));
+      if (w.x.size() < plane_buf_size() + align) w.x.resize(plane_buf_size() + align);
+      if (w.group.size() < static_cast<std::size_t>(G + M0 - 1)) w.group.resize(static_cast<std::size_t>(G + M0 - 1));
+      w.fill.assign(static_cast<std::size_t>(nin), cval);  // the row of cval (Zero, Constant)
     });
     for_each_slice(split.slices, nt, [&](index_t sl, int worker) {
       Work& w = lease[worker];
       T* const buf = w.x.data() + line_gap(w.x.data());
-      const T** rows = w.planes.data();
-      bool cval_rows = false;
+      const T** rows = w.group.data();
+      const auto src = [&](index_t p) -> const T* {
+        const index_t sr = src_[0][static_cast<std::size_t>(p)];
+        return sr < 0 ? nullptr : in.data() + sr * in.stride(0);
+      };
+      PlaneGroup<T> pg;
+      pg.rows = rows;
+      pg.tab = tab;
+      pg.ilo = ilo;
+      pg.ihi = ihi;
+      pg.nin = nin;
+      pg.cval = cval;
+      pg.kv = kv;
+      pg.M0 = M0;
+      pg.kh = kh;
+      pg.M1 = M1;
+      pg.ostride = ostride;
+      pg.L1 = L1;
+      pg.stream = stream;
+      pg.buf = buf;
       for (index_t grp = sl * per; grp < std::min(groups, (sl + 1) * per); ++grp) {
-        const index_t r0 = grp * G, nr = std::min(G, L0 - r0);
-        // Padded rows r0 .. r0 + G + M0 - 2 (past the last one: the last one again); rs:
-        // the step between them when they are input rows one step apart, else 0.
-        index_t rs = 0, sr0 = 0;
-        for (index_t t = 0; t < G + M0 - 1; ++t) {
-          const index_t pr = std::min(r0 + t, P0 - 1), sr = src_[0][static_cast<std::size_t>(pr)];
-          if (sr < 0 && !cval_rows) {
-            std::fill(w.a.begin(), w.a.begin() + nin, cval);
-            cval_rows = true;
-          }
-          rows[t] = sr < 0 ? w.a.data() : in.data() + sr * in.stride(0);
-          if (t == 0) sr0 = sr;
-          if (t == 1) rs = sr0 >= 0 && sr == sr0 + 1 ? in.stride(0) : 0;
-          if (t > 1 && sr != sr0 + t) rs = 0;
-        }
-        index_t blo = 0, bhi = 0;  // buf holds the axis-0 results of padded columns [blo, bhi)
-        // Axis 0, padded column p, one output at a time (the same sums as vtile's).
-        auto vscalar = [&](index_t p) {
-          const index_t x = tab[p];
-          for (index_t q = 0; q < G; ++q) {
-            T acc = 0;
-            for (index_t m = 0; m < M0; ++m) acc = madd(kv[m], x < 0 ? cval : rows[q + m][x], acc);
-            buf[(p - blo) * G + q] = acc;
-          }
-        };
-        // Axis 0, padded columns [j, j + 16) (in order in the input): two vtile of 8 rows.
-        auto vblock = [&](index_t j) {
-          const index_t x0 = tab[j];
-          // The lines this block's rows read 4 lines ahead, into L2 (measured on
-          // 4096^2/31^2: without, 30% slower; into L1, 3-5% slower; 512 and 1024 bytes
-          // ahead alike).
-          constexpr index_t ahead = 256 / static_cast<index_t>(sizeof(T));
-          if (x0 + ahead + 16 <= nin)
-            for (index_t t = 0; t < G + M0 - 1; ++t) {
-              __builtin_prefetch(rows[t] + x0 + ahead, 0, 2);
-              if constexpr (W == 8) __builtin_prefetch(rows[t] + x0 + ahead + 8, 0, 2);
-            }
-          // Output rows h * 8 + r of columns [j, j + 16) from input rows row_of(h, t).
-          auto tiles = [&](const auto& row_of) {
-            if constexpr (vec_regs > 1) {  // transposed by vtile_lanes, straight into buf
-              unroll<2>([&](auto h) {
-                vtile_lanes<VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
-                                   [&](index_t l, int r0, const nvec_t<T>& x) {
-                                     nstore(buf + (j - blo + l) * G + h * 8 + r0, x);
-                                   });
-              });
-            } else {
-              V oc[2][8][VC];
-              unroll<2>([&](auto h) {
-                vtile_any<8, VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
-                                    [&](int r, index_t l, const V& val) { oc[h][r][l / W] = val; });
-              });
-              unroll<VC>([&](auto v) {
-                if constexpr (W == 8) {
-                  unroll<2>([&](auto h) {
-                    V x[lanes_v<T>];
-                    unroll<W>([&](auto i) { x[i] = oc[h][i][v]; });
-                    transpose<T>(x);
-                    unroll<W>([&](auto i) { store(buf + (j - blo + v * W + i) * G + h * 8, x[i], false); });
-                  });
-                } else {
-                  V x[lanes_v<T>];
-                  unroll<W>([&](auto i) { x[i] = oc[i / 8][i % 8][v]; });
-                  transpose<T>(x);
-                  unroll<W>([&](auto i) { store(buf + (j - blo + i) * G, x[i], false); });
-                }
-              });
-            }
-          };
-          if (rs != 0) {  // rows one stride apart: one pointer
-            const T* base = rows[0] + x0;
-            tiles([&](index_t h, index_t t) { return base + (h * 8 + t) * rs; });
-          } else {
-            tiles([&](index_t h, index_t t) { return rows[h * 8 + t] + x0; });
-          }
-        };
-        // Input columns whose loads start a cache line in every row (rows a whole number
-        // of lines apart): the blocks start there (split loads measured ~15% slower).
-        const bool lines = rs != 0 && (rs * static_cast<index_t>(sizeof(T))) % 64 == 0;
-        auto gap = [&](index_t j) { return lines ? line_gap(rows[0] + tab[j]) : index_t(0); };
-        // buf = the axis-0 results of padded columns [lo, hi) at least: those already there
-        // kept, the in-order ones computed up to a block boundary (up to 16 beyond hi).
-        auto prepare = [&](index_t lo, index_t hi) {
-          const index_t keep = std::max<index_t>(0, bhi - lo);
-          if (keep == 0) {
-            blo = lo;
-          } else if (hi + 16 - blo > cap) {  // the kept columns to the front
-            std::memmove(buf, buf + (lo - blo) * G, static_cast<std::size_t>(keep * G) * sizeof(T));
-            blo = lo;
-          }
-          const index_t s = lo + keep, e = hi;
-          bhi = std::max(s, e);
-          if (s >= e) return;
-          const index_t vs = std::max(s, ilo), ve = std::min(e, ihi);
-          if (ve - vs >= 16) {
-            index_t j = vs;
-            if (const index_t g0 = gap(j); g0 != 0 && vs + g0 + 16 <= ihi) {
-              vblock(j);  // unaligned; the aligned blocks from vs + g0 on overlap it
-              j += g0;
-            }
-            for (; j + 16 <= ve; j += 16) vblock(j);
-            if (j < ve) {
-              if (j + 16 <= ihi) {  // past hi, so that the next chunk's blocks start aligned
-                vblock(j);
-                bhi = j + 16;
-              } else {
-                vblock(ve - 16);  // overlaps: the same numbers again
-              }
-            }
-          } else {
-            for (index_t p = vs; p < ve; ++p) vscalar(p);
-          }
-          // The border columns: a copy of the in-order column that reads the same input
-          // column where buf has it (Reflect, Mirror, Nearest, Wrap), else summed here.
-          auto border = [&](index_t p) {
-            const index_t q = ve - vs >= 16 && tab[p] >= 0 ? ilo + (tab[p] - tab[ilo]) : -1;  // [vs, ve) in order
-            if (q >= vs && q < ve)
-              std::copy(buf + (q - blo) * G, buf + (q - blo + 1) * G, buf + (p - blo) * G);
-            else
-              vscalar(p);
-          };
-          for (index_t p = s; p < std::min(e, ilo); ++p) border(p);
-          for (index_t p = std::max(s, ihi); p < e; ++p) border(p);
-        };
-        // Last axis: output columns [c, c + W) of the G rows, from buf (as hpass_fused).
-        auto hblock = [&](index_t c) {
-          fused_columns(buf + (c - blo) * G, kh, M1, out.data() + r0 * ostride + c, ostride, nr, stream);
-        };
-        // Column chunks [c0, c1): [0, g), then fused_chunk wide from g.
-        for (index_t c0 = 0; c0 < L1;) {
-          const index_t c1 = std::min(L1, c0 < g ? g : c0 + fused_chunk);
-          if (c1 - c0 >= W) {
-            prepare(c0, c1 + M1 - 1);
-            index_t c = c0;
-            for (; c + W <= c1; c += W) hblock(c);
-            if (c < c1) hblock(c1 - W);  // overlaps the previous block: the same numbers again
-          } else {  // one block that may reach back (or, for [0, g), forward)
-            const index_t b = std::min(c0, L1 - W);
-            prepare(b, b + W + M1 - 1);
-            hblock(b);
-          }
-          c0 = c1;
-        }
+        const index_t r0 = grp * G;
+        pg.rs = group_rows(rows, G + M0 - 1, r0, P0 - 1, in.stride(0), src, w.fill.data());
+        pg.dst = out.data() + r0 * ostride;
+        pg.nr = std::min(G, L0 - r0);
+        plane_group(pg);
       }
       if (stream) stream_fence();
     });
@@ -1477,12 +1551,18 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     for (const SeparablePass& p : passes_) work += static_cast<double>(volume(p.output)) * static_cast<double>(p.kernel);
     const int nt = resolve_threads(threads, tiles * chunks, work * terms_);
     const std::size_t align = 64 / sizeof(T);  // values per cache line (w.b has two more lines: see rings)
+    const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
     typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
       if (w.x.size() < tile_x_size_) w.x.resize(tile_x_size_);
       if (w.a.size() < tile_x_size_) w.a.resize(tile_x_size_);
       if (w.b.size() < tile_mid_size_ + 2 * align) w.b.resize(tile_mid_size_ + 2 * align);
       if (terms_ > 1 && w.acc.size() < tile_x_size_) w.acc.resize(tile_x_size_);
       if (w.planes.size() < static_cast<std::size_t>(ring_)) w.planes.resize(static_cast<std::size_t>(ring_));
+      if (planes_) {
+        const std::size_t rows = static_cast<std::size_t>(fused_rows + pb_.kernel[1] - 1);
+        if (w.group.size() < rows) w.group.resize(rows);
+        w.fill.assign(static_cast<std::size_t>(pb_.input[2]), cval);  // the row of cval (Zero, Constant)
+      }
       std::size_t box_rows = static_cast<std::size_t>(sub_);  // rows of sub_ padded planes
       for (int a = 1; a + 1 < D; ++a) box_rows *= static_cast<std::size_t>(tile_[a] + pb_.kernel[a] - 1);
       if (w.rows.size() < box_rows) w.rows.resize(box_rows);
@@ -1520,6 +1600,49 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         st[0] = static_cast<index_t>(pitch);
         return st;
       };
+      // plane_group for this tile's planes (planes_): the input rows of padded plane z
+      // along axis 1 into the ring, 16 rows at a time.
+      const bool by_groups = planes_ && in.stride(2) == 1 && ext[2] >= lanes_v<T>;
+      PlaneGroup<T> pg;
+      std::size_t p1 = 0, p2 = 0;  // the axis-1 and last-axis passes
+      if (by_groups) {
+        for (std::size_t p = 0; p < P; ++p) {
+          if (passes_[p].axis == 1) p1 = p;
+          if (passes_[p].axis == 2) p2 = p;
+        }
+        const std::array<index_t, 2> span = inner_span(box);
+        pg.rows = w.group.data();
+        pg.tab = src_[2].data() + box.origin[2];
+        pg.ilo = span[0];
+        pg.ihi = span[1];
+        pg.nin = pb_.input[2];
+        pg.cval = cval;
+        pg.M0 = pb_.kernel[1];
+        pg.M1 = pb_.kernel[2];
+        pg.ostride = ext[2];
+        pg.L1 = ext[2];
+        pg.buf = w.x.data() + line_gap(w.x.data());
+      }
+      auto plane_groups = [&](index_t s, const Prefetcher& pf) {  // padded plane z0 + s into its ring slots
+        const index_t sz = src_[0][static_cast<std::size_t>(z0 + s)];
+        const T* plane_in = sz < 0 ? nullptr : in.data() + sz * in.stride(0);
+        const auto src = [&](index_t y) -> const T* {
+          const index_t sy = src_[1][static_cast<std::size_t>(y)];
+          return plane_in == nullptr || sy < 0 ? nullptr : plane_in + sy * in.stride(1);
+        };
+        T* const slot = rings + static_cast<std::size_t>(s % ring_) * pitch;
+        for (index_t r0 = 0; r0 < ext[1]; r0 += fused_rows) {
+          pg.rs = group_rows(w.group.data(), fused_rows + pg.M0 - 1, box.origin[1] + r0, padded_[1] - 1, in.stride(1),
+                             src, w.fill.data());
+          pg.nr = std::min(fused_rows, ext[1] - r0);
+          for (int j = 0; j < terms_; ++j) {
+            pg.kv = stages_[static_cast<std::size_t>(j) * P + p1].taps.data();
+            pg.kh = stages_[static_cast<std::size_t>(j) * P + p2].taps.data();
+            pg.dst = slot + static_cast<std::size_t>(j) * win + r0 * ext[2];
+            plane_group(pg, pf);
+          }
+        }
+      };
       index_t done = 0;  // output planes written, from z0
       for (index_t g0 = 0; g0 < planes_in; g0 += group_) {
         const index_t gn = std::min(group_, planes_in - g0);
@@ -1532,7 +1655,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
           box.origin[0] = z0 + s0;
           box.shape[0] = sn;
           const std::size_t slot = static_cast<std::size_t>(s0 % ring_) * pitch;
-          if (!fused_) pad(in, P > 1 ? w.x.data() : rings + slot, box, 1);
+          if (!fused_ && !by_groups) pad(in, P > 1 ? w.x.data() : rings + slot, box, 1);
           // The next planes' input rows are prefetched during these planes' passes.
           pf = Prefetcher{};
           if (s0 + sn < planes_in) {
@@ -1542,6 +1665,10 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
             pf.rows = w.rows.data();
             pf.n = input_rows(in, next, w.rows.data());
             pf.per_tick = 4;  // measured on 256^3/19^3 and 4096^2/31^2 against 2 and 8: within noise, 0 is 8-15% slower
+          }
+          if (by_groups) {
+            for (index_t i = 0; i < sn; ++i) plane_groups(s0 + i, pf);
+            continue;
           }
           for (int j = 0; j < terms_; ++j) {
             T* ring = rings + static_cast<std::size_t>(j) * win + slot;

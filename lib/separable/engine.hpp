@@ -127,6 +127,8 @@ class SeparableEngine {
                    const Tick& tick) const;
   /// Values of buf that hpass_fused needs (rows_fused x the padded columns of a chunk).
   std::size_t fused_buf_size() const;
+  /// Values of plane_group's buffer (run_vfirst, run_stream's planes).
+  std::size_t plane_buf_size() const;
   /// The input rows pad(in, ., box) reads in order (start, bytes), for software
   /// prefetch; returns their count (at most the box's rows).
   std::size_t input_rows(const View<const T>& in, const Box& box, std::pair<const char*, std::size_t>* rows) const;
@@ -137,7 +139,10 @@ class SeparableEngine {
   /// along axis 0 a group of planes at a time (pad the group's planes, run the other axes'
   /// passes on it into a ring of result planes, then the axis-0 pass on the output
   /// planes whose inputs are all in the ring), so every input sample is padded once per
-  /// tile, no halo is recomputed on axis 0 and no plane is copied.
+  /// tile, no halo is recomputed on axis 0 and no plane is copied. 3-D with a pass on
+  /// every axis (planes_), a contiguous last axis and tiles a vector wide: no pad; each
+  /// plane's axis-1 and last-axis passes run as run_vfirst's (plane_group), 16 rows at
+  /// a time straight from the input rows into the ring.
   void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
   /// 2-D, one term, 2 taps or more on both axes, contiguous input and output rows
   /// (vfirst_, separable_vfirst): 16 output rows at a time, the axis-0 pass straight
@@ -161,6 +166,7 @@ class SeparableEngine {
   std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
   Pool<Work> pool_;
   bool tiled_ = false, stream_ = false, stream_out_ = false, fused_ = false, vfirst_ = false;
+  bool planes_ = false;  // run_stream, 3-D: each plane's axis-1 and last-axis passes by plane_group
   index_t group_ = 1;      // run_stream: planes padded and passed together
   index_t ring_ = 1;       // run_stream: planes of a term's ring, a multiple of group_
   index_t sub_ = 1;        // run_stream: planes padded and passed at once (4, 2 or 1)
