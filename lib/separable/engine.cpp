@@ -1069,7 +1069,7 @@ struct SeparableEngine<T>::Work {
   std::vector<T> x, a, b, acc;
   std::vector<const T*> planes;  // run_stream: the ring planes of one axis-0 pass
   std::vector<const T*> group;   // run_vfirst, run_stream's planes: a PlaneGroup's input rows
-  std::vector<T> fill;           // run_vfirst, run_stream's planes: a row of cval (Zero, Constant)
+  std::vector<T> fill;           // run_vfirst, run_stream's planes: an input row of cval (Zero, Constant only)
   std::vector<std::pair<const char*, std::size_t>> rows;  // run_stream: input rows to prefetch
 };
 
@@ -1406,7 +1406,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
     typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
       if (w.x.size() < plane_buf_size() + align) w.x.resize(plane_buf_size() + align);
       if (w.group.size() < static_cast<std::size_t>(G + M0 - 1)) w.group.resize(static_cast<std::size_t>(G + M0 - 1));
-      w.fill.assign(static_cast<std::size_t>(nin), cval);  // the row of cval (Zero, Constant)
+      if (pb_.ext == Ext::Zero || pb_.ext == Ext::Constant) w.fill.assign(static_cast<std::size_t>(nin), cval);
     });
     for_each_slice(split.slices, nt, [&](index_t sl, int worker) {
       Work& w = lease[worker];
@@ -1561,7 +1561,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
       if (planes_) {
         const std::size_t rows = static_cast<std::size_t>(fused_rows + pb_.kernel[1] - 1);
         if (w.group.size() < rows) w.group.resize(rows);
-        w.fill.assign(static_cast<std::size_t>(pb_.input[2]), cval);  // the row of cval (Zero, Constant)
+        if (pb_.ext == Ext::Zero || pb_.ext == Ext::Constant) w.fill.assign(static_cast<std::size_t>(pb_.input[2]), cval);
       }
       std::size_t box_rows = static_cast<std::size_t>(sub_);  // rows of sub_ padded planes
       for (int a = 1; a + 1 < D; ++a) box_rows *= static_cast<std::size_t>(tile_[a] + pb_.kernel[a] - 1);

@@ -46,7 +46,9 @@ std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes
 /// Upper bound of the buffers one worker of the tiled paths leases (real data, every
 /// pass Direct): run_tiled's tile (padded input of at most 768 KiB, its intermediate
 /// and, for several terms, a second one), run_stream's (at most 1.75 MiB), run_vfirst's
-/// (~100 KiB). The cost model and make_separable_engine both count this.
+/// (~100 KiB); with a Zero or Constant border, run_vfirst and run_stream's 3-D planes
+/// also hold one input row of cval (last axis), not counted here. The cost model and
+/// make_separable_engine both count this.
 inline constexpr std::size_t separable_tile_bytes = std::size_t(2304) << 10;
 
 /// Whether a problem whose passes are all Direct on real data runs the 2-D path that
