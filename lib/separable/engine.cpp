@@ -238,10 +238,13 @@ __attribute__((flatten)) void vtile_regs(const Row& row, const R* k, index_t M, 
       if constexpr (r <= t) feed_all(x, r, splat<V>(k[t - r]));
     });
   });
-  // Rows Rb-1 .. M-1, Rb at a time, then the last M - t < Rb the same way: the tap m
-  // sits in register m % Rb. (A plain loop for the last rows, broadcasting k[t - r]
-  // each row, was compiled on AVX2 with the taps carried from row to row in registers
-  // and a sum spilled, its adds chained through memory: seen in perf with 19 taps.)
+  // Rows Rb-1 .. M-1, Rb at a time: the tap m sits in register m % Rb. The last
+  // M - t < Rb rows: on targets of 16 registers (AVX2's sub-blocks: 8 sums, 8 taps) the
+  // same rotation, one guarded step per row (as a plain loop broadcasting k[t - r] each
+  // row, GCC carried the taps from row to row in registers and spilled a sum there, its
+  // adds chained through memory: seen in perf with 19 taps); on AVX-512, that plain loop
+  // (there the guarded steps made GCC spill the sums and taps throughout the block:
+  // 4096^2 / 31^2 ran 2.5x slower on a 16-core Xeon).
   V w[Rb];
   unroll<Rb - 1>([&](auto m) { w[m] = splat<V>(k[m]); });
   const auto step = [&](index_t tt, auto p) {  // input row tt, tt % Rb == (Rb - 1 + p) % Rb
@@ -253,9 +256,17 @@ __attribute__((flatten)) void vtile_regs(const Row& row, const R* k, index_t M, 
   };
   index_t t = Rb - 1;
   for (; t + Rb <= M; t += Rb) unroll<Rb>([&](auto p) { step(t + p, p); });  // t % Rb == Rb - 1
-  unroll<Rb - 1>([&](auto p) {
-    if (t + p < M) step(t + p, p);
-  });
+  if constexpr (vec_regs > 1) {
+    unroll<Rb - 1>([&](auto p) {
+      if (t + p < M) step(t + p, p);
+    });
+  } else {
+    for (; t < M; ++t) {
+      V x[VV];
+      load_row(t, x);
+      unroll<Rb>([&](auto r) { feed_all(x, r, splat<V>(k[t - r])); });
+    }
+  }
   // Rows M .. M+Rb-2: output rows r > t - M.
   unroll<Rb - 1>([&](auto tc) {
     constexpr int d = tc;
