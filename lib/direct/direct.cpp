@@ -333,6 +333,10 @@ inline __attribute__((always_inline)) void lane_sums(const R* q, index_t L, cons
   for (; m + 4 <= M; m += 4) {
     const V w0 = splat<V>(w[m]), w1 = splat<V>(w[m + 1]), w2 = splat<V>(w[m + 2]), w3 = splat<V>(w[m + 3]);
     const R* qm = q + m * L;
+    // On AVX-512, opaque to the optimiser: GCC otherwise keeps this pass's loads for the
+    // next (the samples overlap) and, with float's 16 sums, spills 4 of them on every
+    // pass (AVX2's 8 sums leave it no registers for that).
+    if constexpr (vec_regs == 1) __asm__("" : "+r"(qm));
     V x0 = vload<V>(qm), x1 = vload<V>(qm + L), x2 = vload<V>(qm + 2 * L);
 #pragma GCC unroll 16
     for (int v = 0; v < NO; ++v) {
