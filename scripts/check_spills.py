@@ -31,7 +31,8 @@ STACK = re.compile(r"\((%rsp|%rbp)\)")
 
 
 def compile_command(build, source):
-    """The build's compile command for `source`, retargeted to AVX-512, writing to `obj`."""
+    """The build's compile command for `source` and its directory, without its output,
+    dependency-file and -march/-mtune arguments."""
     with open(os.path.join(build, "compile_commands.json")) as f:
         entries = json.load(f)
     for e in entries:
