@@ -140,7 +140,7 @@ enum class Operation {
 
 /// How hard FFTW searches for a fast transform when a plan is made.
 enum class Planning {
-  Auto,      ///< Estimate for one-shot calls, Measure for a Plan made to be reused.
+  Auto,      ///< Estimate for one-shot calls, Measure for a Plan or Stream (made to be reused).
   Estimate,  ///< FFTW_ESTIMATE: instant, sometimes slower transforms.
   Measure,   ///< FFTW_MEASURE, capped at 1 s per transform shape (the cap costs no speed here).
   Patient,   ///< FFTW_PATIENT, capped at 10 s per transform shape.
