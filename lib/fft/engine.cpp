@@ -696,7 +696,9 @@ void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   // one NaN into an all-NaN result). The fill notices such samples for free; only then
   // is everything redone with them zeroed, and the outputs whose window holds one are
   // recomputed directly.
-  bool clean = std::isfinite(pb_.cval);
+  // The cval as the samples see it: 1e300 is finite as a double, infinite as a float.
+  const bool finite_cval = std::isfinite(static_cast<R>(pb_.cval));
+  bool clean = finite_cval;
   // Non-finite input and a cost model that predicts the direct engine to be cheaper
   // than the redo: run it directly (its outputs are exact where the FFT's would be).
   auto direct_instead = [&] {
@@ -725,7 +727,7 @@ void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
     clean = std::none_of(seen.begin(), seen.begin() + nt, [](unsigned char v) { return v != 0; });
   }
   if (!clean) {
-    if (std::isfinite(pb_.cval) && direct_instead()) return;
+    if (finite_cval && direct_instead()) return;
     for_each_slice(lay_.units, nt,
                    [&](index_t u, int worker) { run_unit(u, in, out, works[worker], false); });
     recompute_nonfinite(in, out);
@@ -794,7 +796,7 @@ void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& o
     }
   };
   std::array<std::vector<std::pair<index_t, index_t>>, max_rank> iv;
-  if (!std::isfinite(pb_.cval) && pb_.ext == Ext::Constant) {
+  if (!std::isfinite(static_cast<R>(pb_.cval)) && pb_.ext == Ext::Constant) {
     // A non-finite cval: every output whose window leaves the input.
     std::array<index_t, max_rank> i{};
     for (std::size_t f = 0; f < nout; ++f) {
