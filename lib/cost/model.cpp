@@ -209,13 +209,22 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     biggest_pass = std::max(biggest_pass, static_cast<double>(best.bytes));
     methods += (methods.empty() ? "" : "+") + std::string(to_string(best.method));
   }
-  // Real data whose passes are all Direct runs tiled (lib/separable/engine.cpp): at
-  // most separable_tile_bytes per worker, not whole arrays (what the engine counts).
-  if (!r.complex_data && all_direct)
-    bytes = std::min(bytes, static_cast<double>(separable_tile_bytes) * std::max(1, r.workers));
+  // Real data whose passes are all Direct runs tiled (lib/separable/engine.cpp), in
+  // tile buffers per worker and no pass engines; what the engine counts against the
+  // limit covers every path it may take, what a one-shot call touches only the path of
+  // contiguous rows (run_vfirst's ~100 KiB where it applies).
+  double touched = 0;
+  if (!r.complex_data && all_direct) {
+    const auto vb = static_cast<std::size_t>(r.real_bytes);
+    const double workers = std::max(1, r.workers);
+    bytes = static_cast<double>(separable_tile_bytes(pb, passes, vb, r.separable_terms)) * workers;
+    touched = static_cast<double>(separable_tile_bytes(pb, passes, vb, r.separable_terms, true)) * workers;
+  } else {
+    bytes += biggest_pass;
+    touched = bytes;
+  }
   seconds += r.separable_terms * chain;
   if (r.separable_terms > 1) seconds += product(pb.output) * p.direct_output[prec(r)];  // accumulate terms
-  bytes += biggest_pass;
   std::string path;
   if (!r.complex_data && all_direct && separable_vfirst(pb, r.separable_terms, r.real_bytes)) {
     // The 2-D path that runs the axis-0 pass first from the input rows: no pad and no
@@ -234,7 +243,7 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     seconds = one / speedup(threads, p) + (threads > 1 ? p.parallel_overhead : 0.0);
     path = ", axis 0 first";
   }
-  if (r.one_shot) seconds += bytes * p.touch_byte;
+  if (r.one_shot) seconds += touched * p.touch_byte;
   if (bytes > static_cast<double>(r.memory_limit)) {
     k.feasible = false;
     k.seconds = HUGE_VAL;

@@ -22,6 +22,16 @@ namespace {
 constexpr index_t fused_chunk = 256;
 constexpr index_t fused_rows = 16;
 
+// Values of hpass_fused's buffer: fused_rows x the padded columns of a chunk (16: a
+// last chunk starts up to W early; 16 more: run_vfirst computes up to a block past a chunk).
+std::size_t fused_buf_values(const Problem& pb) {
+  return static_cast<std::size_t>((fused_chunk + 32 + pb.kernel[pb.rank() - 1]) * fused_rows);
+}
+// Values of plane_group's buffer (run_vfirst, run_stream's planes).
+std::size_t plane_buf_values(const Problem& pb) {
+  return static_cast<std::size_t>((2 * fused_chunk + 32 + pb.kernel[pb.rank() - 1]) * fused_rows);
+}
+
 // Per axis: the first x_ext position the output reads, and the padded extent L + M - 1.
 index_t first_position(const Problem& pb, int a) {
   return pb.start[static_cast<std::size_t>(a)] - (pb.kernel[a] - 1);
@@ -1084,6 +1094,161 @@ struct SeparableEngine<T>::Work {
   std::vector<std::pair<const char*, std::size_t>> rows;  // run_stream: input rows to prefetch
 };
 
+SeparableTiling separable_tiling(const Problem& pb, const std::vector<SeparablePass>& passes, std::size_t value_bytes,
+                                 int terms) {
+  const int D = pb.rank();
+  SeparableTiling t;
+  // Real data with every pass Direct: tiles whose padded input fits in ~768 KiB (half
+  // of the AVX-512 Xeon's 2 MiB L2 per core, leaving room for the intermediate), found by
+  // halving the largest tile extent (the last axis only down to 64, for the vectors).
+  t.tile = pb.output;
+  {
+    auto padded_tile = [&] {
+      std::size_t v = 1;
+      for (int a = 0; a < D; ++a) v *= static_cast<std::size_t>(t.tile[a] + pb.kernel[a] - 1);
+      return v;
+    };
+    const std::size_t budget = (std::size_t(768) << 10) / value_bytes;
+    while (padded_tile() > budget) {
+      int best = -1;
+      for (int a = 0; a < D; ++a)
+        if (t.tile[a] > 1 && (a != D - 1 || t.tile[a] >= 128) && (best < 0 || t.tile[a] > t.tile[best])) best = a;
+      if (best < 0) break;
+      t.tile[best] = (t.tile[best] + 1) / 2;
+    }
+    t.x_size = padded_tile();
+    Shape first(t.tile);
+    for (int a = 0; a < D; ++a) first[a] = t.tile[a] + (a == passes.front().axis ? 0 : pb.kernel[a] - 1);
+    t.mid_size = passes.size() > 1 ? volume(first) : 0;
+  }
+  // Streaming along axis 0 (D >= 2, a pass on axis 0): tiles over the other axes such
+  // that each term's ring of result planes (M0 - 1 + group planes, rounded up to a
+  // multiple of the group) and the padded planes being passed stay within 1.75 MiB of
+  // the AVX-512 Xeon's 2 MiB L2 per core (on a Zen 3 with 512 KiB, 448 KiB measured
+  // slower: 256^3/19^3 0.27 s against 0.16-0.23 s). The axis-0 pass runs on 4 output
+  // planes at a time (its block of 4 rows); the other passes on 4 planes at a time
+  // where that fits, else 2 or 1. Rows are kept at 256 or more while possible: they
+  // take non-temporal stores (measured on 256^3/19^3: 32 x 256 tiles 7% faster than
+  // 64 x 128).
+  t.stream = D >= 2 && pb.kernel[0] > 1;
+  if (t.stream) {
+    t.p0 = static_cast<std::size_t>(
+        std::find_if(passes.begin(), passes.end(), [](const SeparablePass& q) { return q.axis == 0; }) - passes.begin());
+    // 2-D with a last-axis kernel of 8 taps or more: that pass reads the input itself
+    // (hpass_fused), 16 rows at a time.
+    t.fused = D == 2 && passes.size() == 2 && pb.kernel[1] >= 8 &&
+              pb.output[1] >= static_cast<index_t>(64 / value_bytes);
+    // Planes per group: 4 (the axis-0 pass's vblock), or hpass_fused's 16 rows, which
+    // the axis-0 pass runs as 2 vtile blocks. Measured on 256^3/19^3: groups of 8
+    // (vtile) were 20% slower, the larger ring leaving smaller tiles.
+    t.vfirst = separable_vfirst(pb, terms, value_bytes);
+    t.group = t.fused ? fused_rows : 4;
+    t.ring = (pb.kernel[0] - 1 + 2 * t.group - 1) / t.group * t.group;  // measured: 3% faster than unrounded
+    t.tile = pb.output;
+    t.tile[0] = 1;
+    auto plane = [&](bool padded) {
+      std::size_t v = 1;
+      for (int a = 1; a < D; ++a) v *= static_cast<std::size_t>(t.tile[a] + (padded ? pb.kernel[a] - 1 : 0));
+      return v;
+    };
+    const std::size_t budget = (std::size_t(1792) << 10) / value_bytes;
+    const std::size_t rings = static_cast<std::size_t>(terms);  // one ring per term
+    const std::size_t scratch = terms > 1 ? 3 : 2;              // padded planes, intermediates
+    // Ring slots are a plane plus 9 cache lines apart, so that the M0 rows the axis-0
+    // pass reads at one offset do not all fall in the same L1 sets (planes of 2^k bytes
+    // would: measured 10-15% on 256^3/19^3 and 4096^2/31^2); none when the pad writes
+    // several planes straight into the ring (no other pass).
+    t.skew = passes.size() > 1 ? 9 * 64 / static_cast<index_t>(value_bytes) : 0;
+    const std::size_t align = 64 / value_bytes;  // hpass_fused aligns its buffer to 64 bytes
+    auto need = [&](index_t sub) {
+      return (plane(false) + static_cast<std::size_t>(t.skew)) * static_cast<std::size_t>(t.ring) * rings +
+             (t.fused ? fused_buf_values(pb) + align : plane(true) * static_cast<std::size_t>(sub) * scratch);
+    };
+    // Halve, in this order of preference: the largest of the other axes whose halved
+    // tile still covers its halo (M - 1) and the last axis while >= 512; then the last
+    // axis while >= 128; then the largest other axis.
+    auto halvable = [&](int a, int tier) {
+      const index_t e = t.tile[a], halo = pb.kernel[a] - 1;
+      if (a == D - 1) return tier == 0 ? e >= 512 : tier == 1 && e >= 128;
+      return e > 1 && (tier == 2 || e / 2 >= halo);
+    };
+    while (need(1) > budget) {
+      int best = -1;
+      for (int tier = 0; tier < 3 && best < 0; ++tier)
+        for (int a = 1; a < D; ++a)
+          if (halvable(a, tier) && (best < 0 || t.tile[a] > t.tile[best])) best = a;
+      if (best < 0) break;
+      t.tile[best] = (t.tile[best] + 1) / 2;
+    }
+    t.sub = t.fused ? fused_rows : need(4) <= budget ? 4 : need(2) <= budget ? 2 : 1;
+    t.x_size = t.fused ? fused_buf_values(pb) + align : plane(true) * static_cast<std::size_t>(t.sub);
+    // 3-D with a pass on every axis: a plane's axis-1 and last-axis passes run as
+    // run_vfirst's, straight from the input rows into the ring (plane_group; no pad,
+    // no intermediate, the last axis on transposed columns). The tiles stay those of
+    // the padded planes, which also serve the tiles and inputs plane_group cannot
+    // take (run_stream: a strided last axis, a last-axis tile narrower than a vector).
+    t.planes = D == 3 && passes.size() == 3;
+    if (t.planes) t.x_size = std::max(t.x_size, plane_buf_values(pb) + align);
+    t.mid_size = (plane(false) + static_cast<std::size_t>(t.skew)) * static_cast<std::size_t>(t.ring) * rings;
+  }
+  return t;
+}
+
+TileLeases separable_leases(const Problem& pb, const std::vector<SeparablePass>& passes, const SeparableTiling& t,
+                            std::size_t value_bytes, int terms) {
+  const int D = pb.rank();
+  const std::size_t align = 64 / value_bytes;  // values per cache line
+  const bool cval_rows = pb.ext == Ext::Zero || pb.ext == Ext::Constant;  // an input row of cval
+  const std::size_t fill = cval_rows ? static_cast<std::size_t>(pb.input[D - 1]) : 0;
+  TileLeases l;
+  if (t.vfirst) {
+    l.vfirst.x = plane_buf_values(pb) + align;
+    l.vfirst.group = static_cast<std::size_t>(fused_rows + pb.kernel[0] - 1);
+    l.vfirst.fill = fill;
+  }
+  if (t.stream) {
+    TileLease& s = l.stream;
+    s.x = s.a = t.x_size;
+    s.b = t.mid_size + 2 * align;  // w.b has two more lines: see run_stream's rings
+    if (terms > 1) s.acc = t.x_size;
+    s.planes = static_cast<std::size_t>(t.ring);
+    if (t.planes) {
+      s.group = static_cast<std::size_t>(fused_rows + pb.kernel[1] - 1);
+      s.fill = fill;
+    }
+    s.rows = static_cast<std::size_t>(t.sub);  // rows of sub padded planes
+    for (int a = 1; a + 1 < D; ++a) s.rows *= static_cast<std::size_t>(t.tile[a] + pb.kernel[a] - 1);
+  } else {
+    l.tiled.x = t.x_size;
+    l.tiled.a = t.mid_size;
+    if (terms > 1 && passes.size() > 2) l.tiled.b = t.mid_size;
+  }
+  return l;
+}
+
+std::size_t separable_tile_bytes(const Problem& pb, const std::vector<SeparablePass>& passes, std::size_t value_bytes,
+                                 int terms, bool contiguous_only) {
+  const SeparableTiling t = separable_tiling(pb, passes, value_bytes, terms);
+  const TileLeases l = separable_leases(pb, passes, t, value_bytes, terms);
+  // A worker's buffers serve each path the engine takes (pool.hpp), each at its largest.
+  std::vector<const TileLease*> paths;
+  if (t.vfirst) paths.push_back(&l.vfirst);
+  if (!(t.vfirst && contiguous_only)) paths.push_back(t.stream ? &l.stream : &l.tiled);
+  TileLease m;
+  for (const TileLease* p : paths) {
+    m.x = std::max(m.x, p->x);
+    m.a = std::max(m.a, p->a);
+    m.b = std::max(m.b, p->b);
+    m.acc = std::max(m.acc, p->acc);
+    m.fill = std::max(m.fill, p->fill);
+    m.planes = std::max(m.planes, p->planes);
+    m.group = std::max(m.group, p->group);
+    m.rows = std::max(m.rows, p->rows);
+  }
+  return (m.x + m.a + m.b + m.acc + m.fill) * value_bytes + (m.planes + m.group) * sizeof(void*) +
+         m.rows * sizeof(std::pair<const char*, std::size_t>);
+}
+
 template <class T>
 SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors, const SeparableOptions& options)
     : pb_(pb), terms_(factors.terms), passes_(separable_passes(pb)), padded_(padded_shape(pb)) {
@@ -1127,100 +1292,10 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     inner_lo_[static_cast<std::size_t>(a)] = ilo;
     inner_hi_[static_cast<std::size_t>(a)] = std::clamp<index_t>(n - lo, ilo, P);
   }
-  // Real data with every pass Direct: tiles whose padded input fits in ~768 KiB (half
-  // of the AVX-512 Xeon's 2 MiB L2 per core, leaving room for the intermediate), found by
-  // halving the largest tile extent (the last axis only down to 64, for the vectors).
   tiled_ = !is_complex_v<T> && std::all_of(methods_.begin(), methods_.end(), [](Method m) { return m == Method::Direct; });
   if (tiled_) {
-    tile_ = pb.output;
-    auto padded_tile = [&] {
-      std::size_t v = 1;
-      for (int a = 0; a < D; ++a) v *= static_cast<std::size_t>(tile_[a] + pb.kernel[a] - 1);
-      return v;
-    };
-    const std::size_t budget = (std::size_t(768) << 10) / sizeof(T);
-    while (padded_tile() > budget) {
-      int best = -1;
-      for (int a = 0; a < D; ++a)
-        if (tile_[a] > 1 && (a != D - 1 || tile_[a] >= 128) && (best < 0 || tile_[a] > tile_[best])) best = a;
-      if (best < 0) break;
-      tile_[best] = (tile_[best] + 1) / 2;
-    }
-    tile_x_size_ = padded_tile();
-    Shape first(tile_);
-    for (int a = 0; a < D; ++a) first[a] = tile_[a] + (a == passes_.front().axis ? 0 : pb.kernel[a] - 1);
-    tile_mid_size_ = passes_.size() > 1 ? volume(first) : 0;
-  }
-  // Streaming along axis 0 (D >= 2, a pass on axis 0): tiles over the other axes such
-  // that each term's ring of result planes (M0 - 1 + group planes, rounded up to a
-  // multiple of the group) and the padded planes being passed stay within 1.75 MiB of
-  // the AVX-512 Xeon's 2 MiB L2 per core (on a Zen 3 with 512 KiB, 448 KiB measured
-  // slower: 256^3/19^3 0.27 s against 0.16-0.23 s). The axis-0 pass runs on 4 output
-  // planes at a time (its block of 4 rows); the other passes on 4 planes at a time
-  // where that fits, else 2 or 1. Rows are kept at 256 or more while possible: they
-  // take non-temporal stores (measured on 256^3/19^3: 32 x 256 tiles 7% faster than
-  // 64 x 128).
-  stream_ = tiled_ && D >= 2 && pb.kernel[0] > 1;
-  if (stream_) {
-    p0_ = static_cast<std::size_t>(std::find_if(passes_.begin(), passes_.end(),
-                                                [](const SeparablePass& q) { return q.axis == 0; }) -
-                                   passes_.begin());
-    // 2-D with a last-axis kernel of 8 taps or more: that pass reads the input itself
-    // (hpass_fused), 16 rows at a time.
-    fused_ = D == 2 && passes_.size() == 2 && pb.kernel[1] >= 8 &&
-             pb.output[1] >= static_cast<index_t>(64 / sizeof(T));
-    // Planes per group: 4 (the axis-0 pass's vblock), or hpass_fused's 16 rows, which
-    // the axis-0 pass runs as 2 vtile blocks. Measured on 256^3/19^3: groups of 8
-    // (vtile) were 20% slower, the larger ring leaving smaller tiles.
-    vfirst_ = separable_vfirst(pb, terms_, sizeof(T));
-    group_ = fused_ ? fused_rows : 4;
-    ring_ = (pb.kernel[0] - 1 + 2 * group_ - 1) / group_ * group_;  // measured: 3% faster than unrounded
-    tile_ = pb.output;
-    tile_[0] = 1;
-    auto plane = [&](bool padded) {
-      std::size_t v = 1;
-      for (int a = 1; a < D; ++a) v *= static_cast<std::size_t>(tile_[a] + (padded ? pb.kernel[a] - 1 : 0));
-      return v;
-    };
-    const std::size_t budget = (std::size_t(1792) << 10) / sizeof(T);
-    const std::size_t rings = static_cast<std::size_t>(terms_);  // one ring per term
-    const std::size_t scratch = terms_ > 1 ? 3 : 2;              // padded planes, intermediates
-    // Ring slots are a plane plus 9 cache lines apart, so that the M0 rows the axis-0
-    // pass reads at one offset do not all fall in the same L1 sets (planes of 2^k bytes
-    // would: measured 10-15% on 256^3/19^3 and 4096^2/31^2); none when the pad writes
-    // several planes straight into the ring (no other pass).
-    skew_ = passes_.size() > 1 ? 9 * 64 / static_cast<index_t>(sizeof(T)) : 0;
-    const std::size_t align = 64 / sizeof(T);  // hpass_fused aligns its buffer to 64 bytes
-    auto need = [&](index_t sub) {
-      return (plane(false) + static_cast<std::size_t>(skew_)) * static_cast<std::size_t>(ring_) * rings +
-             (fused_ ? fused_buf_size() + align : plane(true) * static_cast<std::size_t>(sub) * scratch);
-    };
-    // Halve, in this order of preference: the largest of the other axes whose halved
-    // tile still covers its halo (M - 1) and the last axis while >= 512; then the last
-    // axis while >= 128; then the largest other axis.
-    auto halvable = [&](int a, int tier) {
-      const index_t t = tile_[a], halo = pb.kernel[a] - 1;
-      if (a == D - 1) return tier == 0 ? t >= 512 : tier == 1 && t >= 128;
-      return t > 1 && (tier == 2 || t / 2 >= halo);
-    };
-    while (need(1) > budget) {
-      int best = -1;
-      for (int tier = 0; tier < 3 && best < 0; ++tier)
-        for (int a = 1; a < D; ++a)
-          if (halvable(a, tier) && (best < 0 || tile_[a] > tile_[best])) best = a;
-      if (best < 0) break;
-      tile_[best] = (tile_[best] + 1) / 2;
-    }
-    sub_ = fused_ ? fused_rows : need(4) <= budget ? 4 : need(2) <= budget ? 2 : 1;
-    tile_x_size_ = fused_ ? fused_buf_size() + align : plane(true) * static_cast<std::size_t>(sub_);
-    // 3-D with a pass on every axis: a plane's axis-1 and last-axis passes run as
-    // run_vfirst's, straight from the input rows into the ring (plane_group; no pad,
-    // no intermediate, the last axis on transposed columns). The tiles stay those of
-    // the padded planes, which also serve the tiles and inputs plane_group cannot
-    // take (run_stream: a strided last axis, a last-axis tile narrower than a vector).
-    planes_ = D == 3 && passes_.size() == 3;
-    if (planes_) tile_x_size_ = std::max(tile_x_size_, plane_buf_size() + align);
-    tile_mid_size_ = (plane(false) + static_cast<std::size_t>(skew_)) * static_cast<std::size_t>(ring_) * rings;
+    tiling_ = separable_tiling(pb_, passes_, sizeof(T), terms_);
+    leases_ = separable_leases(pb_, passes_, tiling_, sizeof(T), terms_);
   }
   // Outputs of 4 MiB or more are written with non-temporal stores, as the direct engine does.
   stream_out_ = volume(pb.output) * sizeof(T) >= (std::size_t(4) << 20);
@@ -1286,14 +1361,27 @@ void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int 
 
 template <class T>
 std::size_t SeparableEngine<T>::plane_buf_size() const {
-  return static_cast<std::size_t>((2 * fused_chunk + 32 + pb_.kernel[pb_.rank() - 1]) * fused_rows);
+  return plane_buf_values(pb_);
 }
 
 template <class T>
 std::size_t SeparableEngine<T>::fused_buf_size() const {
-  const index_t M = pb_.kernel[pb_.rank() - 1];
-  // 16: a last chunk starts up to W early; 16 more: run_vfirst computes up to a block past a chunk
-  return static_cast<std::size_t>((fused_chunk + 32 + M) * fused_rows);
+  return fused_buf_values(pb_);
+}
+
+template <class T>
+void SeparableEngine<T>::grow(Work& w, const TileLease& l) const {
+  auto at_least = [](auto& v, std::size_t n) {
+    if (v.size() < n) v.resize(n);
+  };
+  at_least(w.x, l.x);
+  at_least(w.a, l.a);
+  at_least(w.b, l.b);
+  at_least(w.acc, l.acc);
+  at_least(w.planes, l.planes);
+  at_least(w.group, l.group);
+  at_least(w.rows, l.rows);
+  if (l.fill) w.fill.assign(l.fill, static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0));
 }
 
 template <class T>
@@ -1404,8 +1492,8 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
     constexpr index_t G = fused_rows;  // output rows per group: the lanes of buf's columns
     const index_t M0 = pb_.kernel[0], M1 = pb_.kernel[1], L0 = pb_.output[0], L1 = pb_.output[1];
     const index_t P0 = padded_[0], nin = pb_.input[1], ostride = out.stride(0);
-    const T* kv = stages_[p0_].taps.data();      // axis 0
-    const T* kh = stages_[1 - p0_].taps.data();  // axis 1
+    const T* kv = stages_[tiling_.p0].taps.data();      // axis 0
+    const T* kh = stages_[1 - tiling_.p0].taps.data();  // axis 1
     const index_t* tab = src_[1].data();         // padded column -> input column, -1: cval
     const index_t ilo = inner_lo_[1], ihi = inner_hi_[1];
     const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
@@ -1413,12 +1501,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
     const VfirstSplit split = vfirst_split(pb_);  // slices of `per` groups of G rows
     const index_t groups = split.groups, per = split.per;
     const int nt = resolve_threads(threads, split.slices, split.work);
-    const std::size_t align = 64 / sizeof(T);
-    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
-      if (w.x.size() < plane_buf_size() + align) w.x.resize(plane_buf_size() + align);
-      if (w.group.size() < static_cast<std::size_t>(G + M0 - 1)) w.group.resize(static_cast<std::size_t>(G + M0 - 1));
-      if (pb_.ext == Ext::Zero || pb_.ext == Ext::Constant) w.fill.assign(static_cast<std::size_t>(nin), cval);
-    });
+    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) { grow(w, leases_.vfirst); });
     for_each_slice(split.slices, nt, [&](index_t sl, int worker) {
       Work& w = lease[worker];
       T* const buf = w.x.data() + line_gap(w.x.data());
@@ -1495,23 +1578,19 @@ void SeparableEngine<T>::run_tiled(const View<const T>& in, const View<T>& out, 
     std::array<index_t, max_rank> count{};
     index_t tiles = 1;
     for (int a = 0; a < D; ++a) {
-      count[static_cast<std::size_t>(a)] = (pb_.output[a] + tile_[a] - 1) / tile_[a];
+      count[static_cast<std::size_t>(a)] = (pb_.output[a] + tiling_.tile[a] - 1) / tiling_.tile[a];
       tiles *= count[static_cast<std::size_t>(a)];
     }
     double work = 0;
     for (const SeparablePass& p : passes_) work += static_cast<double>(volume(p.output)) * static_cast<double>(p.kernel);
     const int nt = resolve_threads(threads, tiles, work * terms_);
-    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
-      if (w.x.size() < tile_x_size_) w.x.resize(tile_x_size_);
-      if (w.a.size() < tile_mid_size_) w.a.resize(tile_mid_size_);
-      if (terms_ > 1 && passes_.size() > 2 && w.b.size() < tile_mid_size_) w.b.resize(tile_mid_size_);
-    });
+    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) { grow(w, leases_.tiled); });
     const std::size_t P = passes_.size();
     for_each_slice(tiles, nt, [&](index_t t, int worker) {
       Work& w = lease[worker];
       Box box;
       Shape ext = pb_.output;  // this tile's output extents
-      const index_t out_off = locate_tile(t, 0, tile_, pb_.output, count, out, box.origin, ext);
+      const index_t out_off = locate_tile(t, 0, tiling_.tile, pb_.output, count, out, box.origin, ext);
       box.shape = ext;
       for (int a = 0; a < D; ++a) box.shape[a] += pb_.kernel[a] - 1;
       pad(in, w.x.data(), box, 1);
@@ -1545,7 +1624,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     std::array<index_t, max_rank> count{};
     index_t tiles = 1;
     for (int a = 1; a < D; ++a) {
-      count[static_cast<std::size_t>(a)] = (pb_.output[a] + tile_[a] - 1) / tile_[a];
+      count[static_cast<std::size_t>(a)] = (pb_.output[a] + tiling_.tile[a] - 1) / tiling_.tile[a];
       tiles *= count[static_cast<std::size_t>(a)];
     }
     // Axis-0 chunks when there are fewer tiles than threads (each chunk passes M0 - 1
@@ -1563,28 +1642,14 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     const int nt = resolve_threads(threads, tiles * chunks, work * terms_);
     const std::size_t align = 64 / sizeof(T);  // values per cache line (w.b has two more lines: see rings)
     const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
-    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) {
-      if (w.x.size() < tile_x_size_) w.x.resize(tile_x_size_);
-      if (w.a.size() < tile_x_size_) w.a.resize(tile_x_size_);
-      if (w.b.size() < tile_mid_size_ + 2 * align) w.b.resize(tile_mid_size_ + 2 * align);
-      if (terms_ > 1 && w.acc.size() < tile_x_size_) w.acc.resize(tile_x_size_);
-      if (w.planes.size() < static_cast<std::size_t>(ring_)) w.planes.resize(static_cast<std::size_t>(ring_));
-      if (planes_) {
-        const std::size_t rows = static_cast<std::size_t>(fused_rows + pb_.kernel[1] - 1);
-        if (w.group.size() < rows) w.group.resize(rows);
-        if (pb_.ext == Ext::Zero || pb_.ext == Ext::Constant) w.fill.assign(static_cast<std::size_t>(pb_.input[2]), cval);
-      }
-      std::size_t box_rows = static_cast<std::size_t>(sub_);  // rows of sub_ padded planes
-      for (int a = 1; a + 1 < D; ++a) box_rows *= static_cast<std::size_t>(tile_[a] + pb_.kernel[a] - 1);
-      if (w.rows.size() < box_rows) w.rows.resize(box_rows);
-    });
+    typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) { grow(w, leases_.stream); });
     const std::size_t P = passes_.size();
     for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
       Work& w = lease[worker];
       const index_t c = unit % chunks;
-      Box box;  // the padded planes of this tile being passed (sub_ at a time)
+      Box box;  // the padded planes of this tile being passed (tiling_.sub at a time)
       Shape ext = pb_.output;
-      const index_t out_off = locate_tile(unit / chunks, 1, tile_, pb_.output, count, out, box.origin, ext);
+      const index_t out_off = locate_tile(unit / chunks, 1, tiling_.tile, pb_.output, count, out, box.origin, ext);
       // The rings sit at the output tile's offset within a cache line, so that the
       // axis-0 pass's loads (~5 per output vector) start on a line wherever its aligned
       // non-temporal stores do (measured on 4096^2/31^2 with an output 16 bytes past a
@@ -1597,10 +1662,10 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
       const std::size_t plane = volume(ext);
       const index_t z0 = c * chunk, z1 = std::min(L0, z0 + chunk);  // output planes of this unit
       const index_t planes_in = z1 - z0 + M0 - 1;                     // padded planes it reads
-      // Each term has a ring of ring_ result planes (plane g in slot g % ring_); planes
-      // passed together start at a multiple of sub_, which divides ring_: contiguous.
-      const std::size_t win = tile_mid_size_ / static_cast<std::size_t>(terms_);
-      const std::size_t pitch = plane + static_cast<std::size_t>(skew_);  // between ring slots
+      // Each term has a ring of tiling_.ring result planes (plane g in slot g % tiling_.ring); planes
+      // passed together start at a multiple of tiling_.sub, which divides tiling_.ring: contiguous.
+      const std::size_t win = tiling_.mid_size / static_cast<std::size_t>(terms_);
+      const std::size_t pitch = plane + static_cast<std::size_t>(tiling_.skew);  // between ring slots
       auto ring_strides = [&](const Shape& cs) {  // C order within a plane, pitch between planes
         Shape st(cs);
         index_t v = 1;
@@ -1611,9 +1676,9 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         st[0] = static_cast<index_t>(pitch);
         return st;
       };
-      // plane_group for this tile's planes (planes_): the input rows of padded plane z
+      // plane_group for this tile's planes (tiling_.planes): the input rows of padded plane z
       // along axis 1 into the ring, 16 rows at a time.
-      const bool by_groups = planes_ && in.stride(2) == 1 && ext[2] >= lanes_v<T>;
+      const bool by_groups = tiling_.planes && in.stride(2) == 1 && ext[2] >= lanes_v<T>;
       PlaneGroup<T> pg;
       std::size_t p1 = 0, p2 = 0;  // the axis-1 and last-axis passes
       if (by_groups) {
@@ -1641,7 +1706,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
           const index_t sy = src_[1][static_cast<std::size_t>(y)];
           return plane_in == nullptr || sy < 0 ? nullptr : plane_in + sy * in.stride(1);
         };
-        T* const slot = rings + static_cast<std::size_t>(s % ring_) * pitch;
+        T* const slot = rings + static_cast<std::size_t>(s % tiling_.ring) * pitch;
         for (index_t r0 = 0; r0 < ext[1]; r0 += fused_rows) {
           pg.rs = group_rows(w.group.data(), fused_rows + pg.M0 - 1, box.origin[1] + r0, padded_[1] - 1, in.stride(1),
                              src, w.fill.data());
@@ -1655,24 +1720,24 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         }
       };
       index_t done = 0;  // output planes written, from z0
-      for (index_t g0 = 0; g0 < planes_in; g0 += group_) {
-        const index_t gn = std::min(group_, planes_in - g0);
-        // The group's planes, sub_ at a time: padded, then through the other axes' passes
+      for (index_t g0 = 0; g0 < planes_in; g0 += tiling_.group) {
+        const index_t gn = std::min(tiling_.group, planes_in - g0);
+        // The group's planes, tiling_.sub at a time: padded, then through the other axes' passes
         // into the ring (one term: ping-pong with the padded planes; more: they are kept
         // for the next term).
         Prefetcher pf;
-        for (index_t s0 = g0; s0 < g0 + gn; s0 += sub_) {
-          const index_t sn = std::min(sub_, g0 + gn - s0);
+        for (index_t s0 = g0; s0 < g0 + gn; s0 += tiling_.sub) {
+          const index_t sn = std::min(tiling_.sub, g0 + gn - s0);
           box.origin[0] = z0 + s0;
           box.shape[0] = sn;
-          const std::size_t slot = static_cast<std::size_t>(s0 % ring_) * pitch;
-          if (!fused_ && !by_groups) pad(in, P > 1 ? w.x.data() : rings + slot, box, 1);
+          const std::size_t slot = static_cast<std::size_t>(s0 % tiling_.ring) * pitch;
+          if (!tiling_.fused && !by_groups) pad(in, P > 1 ? w.x.data() : rings + slot, box, 1);
           // The next planes' input rows are prefetched during these planes' passes.
           pf = Prefetcher{};
           if (s0 + sn < planes_in) {
             Box next = box;
             next.origin[0] = z0 + s0 + sn;
-            next.shape[0] = std::min(sub_, planes_in - s0 - sn);
+            next.shape[0] = std::min(tiling_.sub, planes_in - s0 - sn);
             pf.rows = w.rows.data();
             pf.n = input_rows(in, next, w.rows.data());
             pf.per_tick = 4;  // measured on 256^3/19^3 and 4096^2/31^2 against 2 and 8: within noise, 0 is 8-15% slower
@@ -1683,9 +1748,9 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
           }
           for (int j = 0; j < terms_; ++j) {
             T* ring = rings + static_cast<std::size_t>(j) * win + slot;
-            if (fused_) {
+            if (tiling_.fused) {
               T* const buf = w.x.data() + line_gap(w.x.data());
-              hpass_fused(in, box, stages_[static_cast<std::size_t>(j) * P + (1 - p0_)].taps.data(), ring,
+              hpass_fused(in, box, stages_[static_cast<std::size_t>(j) * P + (1 - tiling_.p0)].taps.data(), ring,
                           static_cast<index_t>(pitch), buf, pf);
               continue;
             }
@@ -1696,7 +1761,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
             const T* cur = w.x.data();
             Shape cs = box.shape;
             for (std::size_t p = 0, k = 0; p < P; ++p) {
-              if (p == p0_) continue;
+              if (p == tiling_.p0) continue;
               SeparablePass q = passes_[p];
               q.input = cs;
               cs[q.axis] = ext[q.axis];
@@ -1712,7 +1777,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         // The output planes whose M0 input planes are now all in the rings: the axis-0 pass.
         const index_t ready = g0 + gn - (M0 - 1);
         if (ready <= done) continue;
-        SeparablePass q = passes_[p0_];
+        SeparablePass q = passes_[tiling_.p0];
         Shape ws = ext;
         ws[0] = ready - done + M0 - 1;
         q.input = ws;
@@ -1722,8 +1787,8 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         for (int j = 0; j < terms_; ++j) {
           const T* ring = rings + static_cast<std::size_t>(j) * win;
           for (index_t i = 0; i < q.input[0]; ++i)
-            w.planes[static_cast<std::size_t>(i)] = ring + static_cast<std::size_t>((done + i) % ring_) * pitch;
-          direct_pass_slices<T>(q, stages_[static_cast<std::size_t>(j) * P + p0_].taps.data(), Ring<T>{w.planes.data()},
+            w.planes[static_cast<std::size_t>(i)] = ring + static_cast<std::size_t>((done + i) % tiling_.ring) * pitch;
+          direct_pass_slices<T>(q, stages_[static_cast<std::size_t>(j) * P + tiling_.p0].taps.data(), Ring<T>{w.planes.data()},
                                 dst, j > 0, stream_out_ && terms_ == 1, 1, pf);
         }
         done = ready;
@@ -1736,11 +1801,11 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
 
 template <class T>
 void SeparableEngine<T>::run(View<const T> in, View<T> out, int threads) const {
-  if (vfirst_ && in.stride(1) == 1 && out.stride(1) == 1) {
+  if (tiling_.vfirst && in.stride(1) == 1 && out.stride(1) == 1) {
     run_vfirst(in, out, threads);
     return;
   }
-  if (stream_) {
+  if (tiling_.stream) {
     run_stream(in, out, threads);
     return;
   }
@@ -1799,9 +1864,8 @@ std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& p
 
 template <class T>
 std::size_t SeparableEngine<T>::workspace_bytes(int workers) const {
-  const std::size_t whole = separable_workspace_bytes(pb_, sizeof(T), terms_);
-  if (!tiled_) return whole;
-  return std::min(whole, separable_tile_bytes * static_cast<std::size_t>(std::max(1, workers)));
+  if (!tiled_) return separable_workspace_bytes(pb_, sizeof(T), terms_);
+  return separable_tile_bytes(pb_, passes_, sizeof(T), terms_) * static_cast<std::size_t>(std::max(1, workers));
 }
 
 template <class T>

@@ -40,16 +40,41 @@ std::vector<SeparablePass> separable_passes(const Problem& pb);
 /// and for terms > 1 one output-sized accumulator); the passes' engines add their own
 /// scratch (Direct: ~1 MiB slab buffers per worker; FFT: FftLayout::block_bytes +
 /// spectrum_bytes of each pass). Real data with Direct passes (the default) runs tiled
-/// in at most separable_tile_bytes per worker (SeparableEngine::workspace_bytes).
+/// instead, in separable_tile_bytes per worker (SeparableEngine::workspace_bytes).
 std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms = 1);
 
-/// Upper bound of the buffers one worker of the tiled paths leases (real data, every
-/// pass Direct): run_tiled's tile (padded input of at most 768 KiB, its intermediate
-/// and, for several terms, a second one), run_stream's (at most 1.75 MiB), run_vfirst's
-/// (~100 KiB); with a Zero or Constant border, run_vfirst and run_stream's 3-D planes
-/// also hold one input row of cval (last axis), not counted here. The cost model and
-/// make_separable_engine both count this.
-inline constexpr std::size_t separable_tile_bytes = std::size_t(2304) << 10;
+/// The tiled paths' geometry (real data, every pass Direct): run_tiled's tiles, or
+/// run_stream's tiles over the axes after 0 with their ring of result planes, and which
+/// of run_stream's forms and run_vfirst apply. Sizes are in values.
+struct SeparableTiling {
+  bool stream = false;  // axis 0 has a pass (D >= 2): run_stream (and run_vfirst when vfirst)
+  bool fused = false, vfirst = false, planes = false;
+  index_t group = 1, ring = 1, sub = 1, skew = 0;
+  std::size_t p0 = 0;  // index of the axis-0 pass
+  Shape tile;          // output extents of a full tile
+  std::size_t x_size = 0, mid_size = 0;
+};
+SeparableTiling separable_tiling(const Problem& pb, const std::vector<SeparablePass>& passes, std::size_t value_bytes,
+                                 int terms);
+
+/// What one worker's lease of a tiled path grows its buffers to: values (x, a, b, acc,
+/// fill) and pointers (planes, group; rows: pointer and length).
+struct TileLease {
+  std::size_t x = 0, a = 0, b = 0, acc = 0, fill = 0, planes = 0, group = 0, rows = 0;
+};
+/// The leases of the paths an engine of this tiling can run: run_vfirst (when
+/// tiling.vfirst), run_stream (tiling.stream) or run_tiled (otherwise).
+struct TileLeases {
+  TileLease vfirst, stream, tiled;
+};
+TileLeases separable_leases(const Problem& pb, const std::vector<SeparablePass>& passes, const SeparableTiling& tiling,
+                            std::size_t value_bytes, int terms);
+/// Bytes one worker's buffers can reach on the tiled paths: a worker's buffers serve
+/// every path the engine runs (contiguous views run_vfirst, others run_stream), so
+/// each buffer at its largest over those paths. With `contiguous_only`, the paths of
+/// contiguous input and output rows alone (what a one-shot call on such views touches).
+std::size_t separable_tile_bytes(const Problem& pb, const std::vector<SeparablePass>& passes,
+                                 std::size_t value_bytes, int terms, bool contiguous_only = false);
 
 /// Whether a problem whose passes are all Direct on real data runs the 2-D path that
 /// takes the axis-0 pass first, straight from the input rows (run_vfirst): 2-D, one
@@ -87,9 +112,8 @@ class SeparableEngine {
   ~SeparableEngine();
   /// Bytes the engine's own buffers can take when run on `workers` threads: the
   /// whole-array path's (separable_workspace_bytes), or for the tiled paths (real
-  /// data, every pass Direct) at most separable_tile_bytes per worker, whichever is
-  /// smaller. The passes' engines add their own scratch (as for
-  /// separable_workspace_bytes).
+  /// data, every pass Direct) separable_tile_bytes per worker. On the whole-array path
+  /// the passes' engines add their own scratch (as for separable_workspace_bytes).
   std::size_t workspace_bytes(int workers) const;
 
   /// Computes the whole output. Shapes were checked by the caller.
@@ -119,7 +143,7 @@ class SeparableEngine {
   bool row_offset(const View<const T>& in, const Box& box, const std::array<index_t, max_rank>& idx,
                   index_t& off) const;
   void pad(const View<const T>& in, T* x, const Box& box, int threads) const;
-  /// run_stream when the only pass before axis 0's is the last axis' (fused_): that
+  /// run_stream when the only pass before axis 0's is the last axis' (tiling_.fused): that
   /// pass over the box's rows straight from the input, the pad folded in. 16 rows at a
   /// time are transposed (W x W blocks) into `buf` so that the row direction becomes
   /// the vector lanes, the taps run as vtile over aligned vectors, and the results are
@@ -142,12 +166,12 @@ class SeparableEngine {
   /// passes on it into a ring of result planes, then the axis-0 pass on the output
   /// planes whose inputs are all in the ring), so every input sample is padded once per
   /// tile, no halo is recomputed on axis 0 and no plane is copied. 3-D with a pass on
-  /// every axis (planes_), a contiguous last axis and tiles a vector wide: no pad; each
+  /// every axis (tiling_.planes), a contiguous last axis and tiles a vector wide: no pad; each
   /// plane's axis-1 and last-axis passes run as run_vfirst's (plane_group), 16 rows at
   /// a time straight from the input rows into the ring.
   void run_stream(const View<const T>& in, const View<T>& out, int threads) const;
   /// 2-D, one term, 2 taps or more on both axes, contiguous input and output rows
-  /// (vfirst_, separable_vfirst): 16 output rows at a time, the axis-0 pass straight
+  /// (tiling_.vfirst, separable_vfirst): 16 output rows at a time, the axis-0 pass straight
   /// from the input rows into `buf` (vtile or vtile_short, then transposed: the 16 rows
   /// become the vector lanes of each column), then the last-axis pass from `buf` into
   /// the output rows as hpass_fused does. No ring and no intermediate rows: each group
@@ -167,15 +191,10 @@ class SeparableEngine {
   std::array<index_t, max_rank> inner_lo_{}, inner_hi_{};  // per axis: positions reading the input in order
   std::size_t x_size_ = 0, mid_size_ = 0, out_size_ = 0;
   Pool<Work> pool_;
-  bool tiled_ = false, stream_ = false, stream_out_ = false, fused_ = false, vfirst_ = false;
-  bool planes_ = false;  // run_stream, 3-D: each plane's axis-1 and last-axis passes by plane_group
-  index_t group_ = 1;      // run_stream: planes padded and passed together
-  index_t ring_ = 1;       // run_stream: planes of a term's ring, a multiple of group_
-  index_t sub_ = 1;        // run_stream: planes padded and passed at once (4, 2 or 1)
-  index_t skew_ = 0;       // run_stream: elements between ring slots beyond a plane
-  std::size_t p0_ = 0;     // run_stream: index of the axis-0 pass in passes_
-  Shape tile_;                   // output extents of a full tile
-  std::size_t tile_x_size_ = 0, tile_mid_size_ = 0;
+  bool tiled_ = false, stream_out_ = false;
+  SeparableTiling tiling_;  // where tiled_: the tiles, run_stream's ring and forms
+  TileLeases leases_;       // what each tiled path's lease grows a worker's buffers to
+  void grow(Work& w, const TileLease& l) const;
   Pool<Work> tile_pool_;
 };
 
