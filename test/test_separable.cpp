@@ -672,8 +672,16 @@ TEST_CASE("convolve_separable: errors name the argument and leave the output unt
   CHECK(msg([&] {
           autoconv::convolve_separable<double>(x, {ka, autoconv::View<const double>(nullptr, Shape{2})}, Mode::Same, o);
         }).find("factor 1 data pointer is null") != std::string::npos);
-  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Full, o); }).find("output has shape (6, 10)") !=
-        std::string::npos);
+  // The checks shared with the batch call speak with this call's name.
+  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Full, o); }).find(
+            "autoconv::convolve_separable: output has shape (6, 10)") == 0);
+  const autoconv::View<double> aliased(out.data(), Shape{6, 10}, Shape{0, 1});
+  CHECK(msg([&] { autoconv::correlate_separable<double>(x, {ka, kb}, Mode::Same, aliased); }).find(
+            "autoconv::correlate_separable: output strides (0, 1)") == 0);
+  autoconv::Options tiny;
+  tiny.memory_limit = 16;
+  CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Same, o, tiny); }).find(
+            "autoconv::convolve_separable: Method::Separable needs") == 0);
   autoconv::Options bad;
   bad.planning = static_cast<autoconv::Planning>(7);
   CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Same, o, bad); }).find(
@@ -685,6 +693,34 @@ TEST_CASE("convolve_separable: errors name the argument and leave the output unt
   for (double v : out) CHECK(v == 7.0);
   autoconv::convolve_separable<double>(x, {ka, kb}, autoconv::Border{Boundary::Nearest}, o);
   for (double v : out) CHECK(v == 12.0);  // sums of 12 ones: exact
+}
+
+TEST_CASE("convolve_separable: factors of very different scales give the outer product's numbers") {
+  // 1e30 * 1e20 overflows a float; the factors are balanced (by powers of two, exactly)
+  // before the passes, as factor_kernel's are, so either order gives 4e30.
+  std::vector<float> xs(64, 1e30f), big(2, 1e20f), small(2, 1e-20f), out(64), full(4, 1.0f);
+  const autoconv::View<const float> x(xs.data(), Shape{8, 8}), kb(big.data(), Shape{2}), ks(small.data(), Shape{2});
+  const autoconv::View<float> o(out.data(), Shape{8, 8});
+  using Factors = std::vector<autoconv::View<const float>>;
+  for (const auto& f : {Factors{kb, ks}, Factors{ks, kb}}) {
+    autoconv::convolve_separable<float>(x, f, Mode::Same, o);
+    CHECK(out[3 * 8 + 3] == doctest::Approx(4e30).epsilon(1e-6));
+    CHECK(std::all_of(out.begin(), out.end(), [](float v) { return std::isfinite(v); }));
+  }
+  // Balancing by powers of two changes no bit: factors {3, 5} x {7, 11, 13} against
+  // their product's kernel, integer sums below 2^24, exact either way.
+  std::vector<float> a{3, 5}, b{7, 11, 13}, k(6), ones(64, 1.0f), via_k(64);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      k[static_cast<std::size_t>(i * 3 + j)] = a[static_cast<std::size_t>(i)] * b[static_cast<std::size_t>(j)];
+  const autoconv::View<const float> xo(ones.data(), Shape{8, 8});
+  autoconv::convolve_separable<float>(
+      xo, {autoconv::View<const float>(a.data(), Shape{2}), autoconv::View<const float>(b.data(), Shape{3})}, Mode::Same, o);
+  autoconv::Options direct;
+  direct.method = Method::Direct;
+  autoconv::convolve<float>(xo, autoconv::View<const float>(k.data(), Shape{2, 3}), Mode::Same,
+                            autoconv::View<float>(via_k.data(), Shape{8, 8}), direct);
+  CHECK(out == via_k);
 }
 
 TEST_CASE("convolve_separable on Eigen tensors and vectors") {

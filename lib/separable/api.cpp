@@ -4,6 +4,10 @@
 #include <autoconv/separable.hpp>
 #include <autoconv/plan.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "core/views.hpp"
 #include "core/problem.hpp"
 #include "parallel/slices.hpp"
@@ -15,6 +19,50 @@ namespace {
 
 const char* separable_api(Operation op) {
   return op == Operation::Correlate ? "autoconv::correlate_separable" : "autoconv::convolve_separable";
+}
+
+// Runs f; an error from the checks shared with the batch call (shapes, modes, views,
+// the memory limit) carries that call's name: it is given this one's.
+template <class F>
+decltype(auto) as_separable(Operation op, F&& f) {
+  try {
+    return f();
+  } catch (const error& e) {
+    const std::string what = e.what(), batch = std::string(api_name(op)) + ":";
+    if (what.rfind(batch, 0) != 0) throw;
+    throw error(separable_api(op) + what.substr(batch.size() - 1));
+  }
+}
+
+// Scales the factors by powers of two (exactly; their product is unchanged) so that
+// their largest magnitudes are within a factor 4 of each other, as factor_kernel's are:
+// {1e20, 1e20} x {1e-20, 1e-20} would overflow the first pass of a float input of 1e30.
+template <class T>
+void balance(std::vector<std::vector<T>>& f) {
+  std::vector<int> e;
+  for (const auto& v : f) {
+    real_t<T> m = 0;
+    for (const T& c : v) m = std::max(m, static_cast<real_t<T>>(std::abs(c)));
+    if (!(m > 0) || !std::isfinite(m)) return;  // a zero or non-finite factor: as given
+    e.push_back(std::ilogb(m));
+  }
+  long sum = 0;
+  for (int x : e) sum += x;
+  const auto d = static_cast<long>(e.size());
+  const long mean = sum >= 0 ? sum / d : -((-sum + d - 1) / d);  // floor
+  long rest = sum - mean * d;                                     // in [0, d): one each to the first factors
+  for (std::size_t a = 0; a < f.size(); ++a) {
+    const long target = mean + (rest > 0 ? 1 : 0);
+    rest -= rest > 0 ? 1 : 0;
+    const int shift = static_cast<int>(target - e[a]);
+    if (shift == 0) continue;
+    for (T& c : f[a]) {
+      if constexpr (is_complex_v<T>)
+        c = T(std::ldexp(c.real(), shift), std::ldexp(c.imag(), shift));
+      else
+        c = std::ldexp(c, shift);
+    }
+  }
 }
 
 template <class T>
@@ -45,13 +93,13 @@ Problem separable_problem(const View<const T>& x, const std::vector<View<const T
 template <class T>
 Shape separable_output_shape(const View<const T>& x, const std::vector<View<const T>>& factors,
                              const SeparableSpec& spec, const Options& options) {
-  return separable_problem(x, factors, spec, options).output;
+  return as_separable(spec.op, [&] { return separable_problem(x, factors, spec, options); }).output;
 }
 
 template <class T>
 void separable_call(const View<const T>& x, const std::vector<View<const T>>& factors, const SeparableSpec& spec,
                     View<T> out, const Options& o) {
-  const Problem pb = separable_problem(x, factors, spec, o);
+  const Problem pb = as_separable(spec.op, [&] { return separable_problem(x, factors, spec, o); });
   const char* api = separable_api(spec.op);
   if (o.threads < 0)
     throw error(std::string(api) + ": Options::threads = " + std::to_string(o.threads) +
@@ -91,8 +139,9 @@ void separable_call(const View<const T>& x, const std::vector<View<const T>>& fa
     }
     F.f.push_back(std::move(c));
   }
-  check_call(pb, x, out);
-  make_separable_engine(pb, F, so)->run(x, out, o.threads);
+  balance(F.f);
+  as_separable(spec.op, [&] { check_call(pb, x, out); });
+  as_separable(spec.op, [&] { return make_separable_engine(pb, F, so); })->run(x, out, o.threads);
 }
 
 #define AUTOCONV_SEPARABLE_API(T)                                                                              \
