@@ -85,3 +85,24 @@ TEST_CASE("non-finite inputs stay inside the kernel's footprint") {
   const auto y = autoconv::convolve(x, k, Mode::Same);
   for (Eigen::Index i = 0; i < 9; ++i) CHECK_MESSAGE(std::isfinite(y(i)) == (i < 3 || i > 5), "i=", i);
 }
+
+TEST_CASE("a float cval beyond float's range is what IEC 559 rounding of it gives") {
+  // The border's cval is a double; a float sample holds it rounded: just above FLT_MAX it
+  // is FLT_MAX up to just below 2^128 - 2^103, +inf from there. (GCC's cast gives the same; the library
+  // rounds without casting the out-of-range double, which C++ leaves undefined.)
+  const double fmax = std::numeric_limits<float>::max();
+  Eigen::Tensor<float, 1> x(4), k(3);
+  x.setZero();
+  k.setValues({0.25f, 0.0f, 0.0f});  // output 3 reads the right extension with tap 0.25
+  for (autoconv::Method m : {autoconv::Method::Direct, autoconv::Method::Auto}) {
+    autoconv::Options o;
+    o.method = m;
+    const auto near = autoconv::convolve(x, k, Border{Boundary::Constant, fmax * (1 + std::ldexp(1.0, -30))}, o);
+    CHECK(near(3) == 0.25f * std::numeric_limits<float>::max());
+    CHECK(near(0) == 0.0f);
+    const auto over = autoconv::convolve(x, k, Border{Boundary::Constant, std::ldexp(1.0, 128) - std::ldexp(1.0, 103)}, o);
+    CHECK(std::isinf(over(3)));
+    const auto below = autoconv::convolve(x, k, Border{Boundary::Constant, std::ldexp(1.0, 128) - std::ldexp(1.0, 103) - std::ldexp(1.0, 80)}, o);
+    CHECK(below(3) == 0.25f * std::numeric_limits<float>::max());
+  }
+}

@@ -11,10 +11,15 @@
 #pragma once
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <autoconv/types.hpp>
+
+#include "value.hpp"
 
 namespace autoconv::detail {
 
@@ -36,6 +41,23 @@ struct Problem {
   std::array<bool, max_rank> convolved{};
 
   int rank() const { return input.rank(); }
+  /// The value x_ext holds outside the input, as a sample of type T: cval for
+  /// Ext::Constant, 0 otherwise. A cval beyond float's range gives what IEC 559 rounding
+  /// gives (+-FLT_MAX, or +-inf from 2^128 - 2^103 up) without casting the out-of-range
+  /// double, which C++ leaves undefined.
+  template <class T>
+  T outside_value() const {
+    using R = real_t<T>;
+    if (ext != Ext::Constant) return T(0);
+    if constexpr (std::is_same_v<R, float>) {
+      const double a = std::fabs(cval);
+      if (a >= std::ldexp(1.0, 128) - std::ldexp(1.0, 103))
+        return T(std::signbit(cval) ? -std::numeric_limits<R>::infinity() : std::numeric_limits<R>::infinity());
+      if (a > static_cast<double>(std::numeric_limits<R>::max()))
+        return T(std::signbit(cval) ? std::numeric_limits<R>::lowest() : std::numeric_limits<R>::max());
+    }
+    return T(static_cast<R>(cval));
+  }
   /// "autoconv::convolve" or "autoconv::correlate", for messages.
   const char* api_name() const;
 };

@@ -685,7 +685,7 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   // Buffers are taken before the parallel region so nothing in it can throw.
   typename Pool<Buffer>::Lease bufs(pool_, nt, [&](Buffer& b) { b.reserve(buf_elems); });
 
-  const R cval = pb_.ext == Ext::Constant ? static_cast<R>(pb_.cval) : R(0);
+  const R cval = pb_.outside_value<R>();
   double out_bytes = sizeof(T);
   for (int j = 0; j < D; ++j) out_bytes *= static_cast<double>(l.L[static_cast<std::size_t>(j)]);
   const T* in_data = in.data();

@@ -468,7 +468,7 @@ bool FftEngine<T>::fill(const Geom& g, const View<const T>& in, R* buf, index_t 
   // 1. Fill: buffer rows along the last transform axis.
   const index_t Flast = lay_.axes[r - 1].F;
   const index_t row_len = cplx ? 2 * Flast : 2 * (Flast / 2 + 1);  // reals per buffer row
-  const T cval = pb_.ext == Ext::Constant ? T(static_cast<R>(pb_.cval)) : T(0);
+  const T cval = pb_.outside_value<T>();
   // clean: copy as is, and note any non-finite sample (v * 0 is NaN exactly for those);
   // else: zero the non-finite samples (their outputs are recomputed directly).
   // Every input sample passes through the middle copy of some row (the blocks cover
@@ -697,7 +697,7 @@ void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   // is everything redone with them zeroed, and the outputs whose window holds one are
   // recomputed directly.
   // The cval as the samples see it: 1e300 is finite as a double, infinite as a float.
-  const bool finite_cval = std::isfinite(static_cast<R>(pb_.cval));
+  const bool finite_cval = finite_value(pb_.outside_value<T>());
   bool clean = finite_cval;
   // Non-finite input and a cost model that predicts the direct engine to be cheaper
   // than the redo: run it directly (its outputs are exact where the FFT's would be).
@@ -796,7 +796,7 @@ void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& o
     }
   };
   std::array<std::vector<std::pair<index_t, index_t>>, max_rank> iv;
-  if (!std::isfinite(static_cast<R>(pb_.cval)) && pb_.ext == Ext::Constant) {
+  if (!finite_value(pb_.outside_value<T>())) {
     // A non-finite cval: every output whose window leaves the input.
     std::array<index_t, max_rank> i{};
     for (std::size_t f = 0; f < nout; ++f) {
@@ -845,7 +845,7 @@ void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& o
     return;
   }
   // Direct sums for the marked outputs, in the kernel's order (correlation form).
-  const T cval = pb_.ext == Ext::Constant ? T(static_cast<R>(pb_.cval)) : T(0);
+  const T cval = pb_.outside_value<T>();
   std::array<index_t, max_rank> i{};
   for (std::size_t f = 0; f < nout; ++f) {
     if (mark[f]) {

@@ -285,7 +285,7 @@ std::unique_ptr<StreamImpl<T>> build_stream(Operation op, const View<const T>& k
   s->start = pb.start[0];
   s->left = M - 1 - s->start;
   s->ext = pb.ext;
-  s->cval = pb.ext == Ext::Constant ? T(static_cast<real_t<T>>(pb.cval)) : T(0);
+  s->cval = pb.outside_value<T>();
   switch (pb.ext) {
     case Ext::Reflect:  // x_ext[-q] = x[q-1]
       s->H = std::max<index_t>(s->left, 1);
