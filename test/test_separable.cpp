@@ -311,8 +311,8 @@ TEST_CASE("Plan reports Method::Separable; a kernel that is not a sum of few out
 TEST_CASE_TEMPLATE("the memory the model counts for Separable is what the engine checks: Auto never picks a "
                    "Separable that the limit then refuses",
                    T, double, std::complex<double>) {
-  // Real data with Direct passes runs tiled, in at most separable_tile_bytes per thread,
-  // not in whole-array buffers. For each problem: explain's Separable bytes as the limit
+  // Real data with Direct passes runs tiled, in separable_tile_bytes' worker bytes per
+  // thread (plus one row of cval for Zero and Constant borders), not in whole-array buffers. For each problem: explain's Separable bytes as the limit
   // lets a forced Separable plan be made; a byte less makes explain rule it out and (for
   // the tiled paths, where the two counts are the same number) the plan refuse.
   struct P {
@@ -353,7 +353,8 @@ TEST_CASE_TEMPLATE("the memory the model counts for Separable is what the engine
                          sep->detail.find("overlap") == std::string::npos;
       // Far below the arrays' size: engine.cpp's tile budgets (768 KiB of padded input
       // and its intermediates, or a 1.75 MiB ring and planes) keep a worker's buffers
-      // within 2.25 MiB wherever the tiles can be halved.
+      // within 2.25 MiB wherever the tiles can be halved (these do, and a Reflect border
+      // has no cval row).
       if (!is_complex_v<T> && n >= 1024 * 1024)
         CHECK_MESSAGE(sep->bytes <= (std::size_t(2304) << 10) * static_cast<std::size_t>(threads), what);
       autoconv::Options f = o;
@@ -720,6 +721,14 @@ TEST_CASE("convolve_separable: factors of very different scales give the outer p
   direct.method = Method::Direct;
   autoconv::convolve<float>(xo, autoconv::View<const float>(k.data(), Shape{2, 3}), Mode::Same,
                             autoconv::View<float>(via_k.data(), Shape{8, 8}), direct);
+  // No balancing where a shift would take an entry below float's normal range: {1} x
+  // {2^120, 2^-100} would be shifted to {2^60} x {2^60, 2^-160}, and 2^-160 is 0 in float.
+  std::vector<float> one{1.0f}, wide{std::ldexp(1.0f, 120), std::ldexp(1.0f, -100)}, delta{1.0f}, got(2, -1.0f);
+  autoconv::convolve_separable<float>(
+      autoconv::View<const float>(delta.data(), Shape{1, 1}),
+      {autoconv::View<const float>(one.data(), Shape{1}), autoconv::View<const float>(wide.data(), Shape{2})},
+      Mode::Full, autoconv::View<float>(got.data(), Shape{1, 2}));
+  CHECK(got == wide);
   CHECK(out == via_k);
 }
 

@@ -217,8 +217,9 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
   if (!r.complex_data && all_direct) {
     const auto vb = static_cast<std::size_t>(r.real_bytes);
     const double workers = std::max(1, r.workers);
-    bytes = static_cast<double>(separable_tile_bytes(pb, passes, vb, r.separable_terms)) * workers;
-    touched = static_cast<double>(separable_tile_bytes(pb, passes, vb, r.separable_terms, true)) * workers;
+    const TileBytes tb = separable_tile_bytes(pb, passes, vb, r.separable_terms);
+    bytes = static_cast<double>(tb.worker) * workers + static_cast<double>(tb.shared);
+    touched = static_cast<double>(tb.contiguous) * workers + static_cast<double>(tb.shared);
   } else {
     bytes += biggest_pass;
     touched = bytes;

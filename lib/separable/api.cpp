@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "core/views.hpp"
@@ -34,27 +35,40 @@ decltype(auto) as_separable(Operation op, F&& f) {
   }
 }
 
-// Scales the factors by powers of two (exactly; their product is unchanged) so that
-// their largest magnitudes are within a factor 4 of each other, as factor_kernel's are:
-// {1e20, 1e20} x {1e-20, 1e-20} would overflow the first pass of a float input of 1e30.
+// Scales the factors by powers of two so that their largest magnitudes are within a
+// factor 4 of each other, as factor_kernel's are: {1e20, 1e20} x {1e-20, 1e-20} would
+// overflow the first pass of a float input of 1e30. Exactly or not at all: the shifts sum
+// to zero, and where one would take a nonzero entry below the normal range (losing its
+// low bits) the factors are left as given.
 template <class T>
 void balance(std::vector<std::vector<T>>& f) {
-  std::vector<int> e;
+  using R = real_t<T>;
+  std::vector<int> e, lo;  // per factor: exponent of the largest and smallest nonzero part
   for (const auto& v : f) {
-    real_t<T> m = 0;
-    for (const T& c : v) m = std::max(m, static_cast<real_t<T>>(std::abs(c)));
+    R m = 0, n = std::numeric_limits<R>::infinity();
+    for (const T& c : v) {
+      m = std::max(m, static_cast<R>(std::abs(c)));
+      for (R p : {std::real(c), std::imag(c)})
+        if (p != 0) n = std::min(n, std::abs(p));
+    }
     if (!(m > 0) || !std::isfinite(m)) return;  // a zero or non-finite factor: as given
     e.push_back(std::ilogb(m));
+    lo.push_back(std::ilogb(n));
   }
   long sum = 0;
   for (int x : e) sum += x;
   const auto d = static_cast<long>(e.size());
   const long mean = sum >= 0 ? sum / d : -((-sum + d - 1) / d);  // floor
   long rest = sum - mean * d;                                     // in [0, d): one each to the first factors
+  std::vector<int> shifts;
   for (std::size_t a = 0; a < f.size(); ++a) {
     const long target = mean + (rest > 0 ? 1 : 0);
     rest -= rest > 0 ? 1 : 0;
-    const int shift = static_cast<int>(target - e[a]);
+    shifts.push_back(static_cast<int>(target - e[a]));
+    if (shifts.back() < 0 && lo[a] + shifts.back() < std::numeric_limits<R>::min_exponent - 1) return;
+  }
+  for (std::size_t a = 0; a < f.size(); ++a) {
+    const int shift = shifts[a];
     if (shift == 0) continue;
     for (T& c : f[a]) {
       if constexpr (is_complex_v<T>)

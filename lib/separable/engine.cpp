@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <numeric>
 #include <type_traits>
 #include <utility>
@@ -1090,7 +1091,6 @@ struct SeparableEngine<T>::Work {
   std::vector<T> x, a, b, acc;
   std::vector<const T*> planes;  // run_stream: the ring planes of one axis-0 pass
   std::vector<const T*> group;   // run_vfirst, run_stream's planes: a PlaneGroup's input rows
-  std::vector<T> fill;           // run_vfirst, run_stream's planes: an input row of cval (Zero, Constant only)
   std::vector<std::pair<const char*, std::size_t>> rows;  // run_stream: input rows to prefetch
 };
 
@@ -1199,23 +1199,22 @@ TileLeases separable_leases(const Problem& pb, const std::vector<SeparablePass>&
   const int D = pb.rank();
   const std::size_t align = 64 / value_bytes;  // values per cache line
   const bool cval_rows = pb.ext == Ext::Zero || pb.ext == Ext::Constant;  // an input row of cval
-  const std::size_t fill = cval_rows ? static_cast<std::size_t>(pb.input[D - 1]) : 0;
   TileLeases l;
+  if (cval_rows && (t.vfirst || (t.stream && t.planes))) l.fill = static_cast<std::size_t>(pb.input[D - 1]);
   if (t.vfirst) {
     l.vfirst.x = plane_buf_values(pb) + align;
     l.vfirst.group = static_cast<std::size_t>(fused_rows + pb.kernel[0] - 1);
-    l.vfirst.fill = fill;
   }
   if (t.stream) {
     TileLease& s = l.stream;
-    s.x = s.a = t.x_size;
+    s.x = t.x_size;
+    // The passes before the last one besides axis 0's alternate between w.a and w.x (one
+    // term) or w.acc: w.a from 3 passes, w.acc from 4.
+    if (passes.size() > 2) s.a = t.x_size;
+    if (terms > 1 && passes.size() > 3) s.acc = t.x_size;
     s.b = t.mid_size + 2 * align;  // w.b has two more lines: see run_stream's rings
-    if (terms > 1) s.acc = t.x_size;
     s.planes = static_cast<std::size_t>(t.ring);
-    if (t.planes) {
-      s.group = static_cast<std::size_t>(fused_rows + pb.kernel[1] - 1);
-      s.fill = fill;
-    }
+    if (t.planes) s.group = static_cast<std::size_t>(fused_rows + pb.kernel[1] - 1);
     s.rows = static_cast<std::size_t>(t.sub);  // rows of sub padded planes
     for (int a = 1; a + 1 < D; ++a) s.rows *= static_cast<std::size_t>(t.tile[a] + pb.kernel[a] - 1);
   } else {
@@ -1226,27 +1225,31 @@ TileLeases separable_leases(const Problem& pb, const std::vector<SeparablePass>&
   return l;
 }
 
-std::size_t separable_tile_bytes(const Problem& pb, const std::vector<SeparablePass>& passes, std::size_t value_bytes,
-                                 int terms, bool contiguous_only) {
+TileBytes separable_tile_bytes(const Problem& pb, const std::vector<SeparablePass>& passes, std::size_t value_bytes,
+                               int terms) {
   const SeparableTiling t = separable_tiling(pb, passes, value_bytes, terms);
   const TileLeases l = separable_leases(pb, passes, t, value_bytes, terms);
   // A worker's buffers serve each path the engine takes (pool.hpp), each at its largest.
-  std::vector<const TileLease*> paths;
-  if (t.vfirst) paths.push_back(&l.vfirst);
-  if (!(t.vfirst && contiguous_only)) paths.push_back(t.stream ? &l.stream : &l.tiled);
-  TileLease m;
-  for (const TileLease* p : paths) {
-    m.x = std::max(m.x, p->x);
-    m.a = std::max(m.a, p->a);
-    m.b = std::max(m.b, p->b);
-    m.acc = std::max(m.acc, p->acc);
-    m.fill = std::max(m.fill, p->fill);
-    m.planes = std::max(m.planes, p->planes);
-    m.group = std::max(m.group, p->group);
-    m.rows = std::max(m.rows, p->rows);
-  }
-  return (m.x + m.a + m.b + m.acc + m.fill) * value_bytes + (m.planes + m.group) * sizeof(void*) +
-         m.rows * sizeof(std::pair<const char*, std::size_t>);
+  auto bytes = [&](std::initializer_list<const TileLease*> paths) {
+    TileLease m;
+    for (const TileLease* p : paths) {
+      m.x = std::max(m.x, p->x);
+      m.a = std::max(m.a, p->a);
+      m.b = std::max(m.b, p->b);
+      m.acc = std::max(m.acc, p->acc);
+      m.planes = std::max(m.planes, p->planes);
+      m.group = std::max(m.group, p->group);
+      m.rows = std::max(m.rows, p->rows);
+    }
+    return (m.x + m.a + m.b + m.acc) * value_bytes + (m.planes + m.group) * sizeof(void*) +
+           m.rows * sizeof(std::pair<const char*, std::size_t>);
+  };
+  const TileLease& other = t.stream ? l.stream : l.tiled;
+  TileBytes b;
+  b.worker = t.vfirst ? bytes({&l.vfirst, &other}) : bytes({&other});
+  b.contiguous = t.vfirst ? bytes({&l.vfirst}) : b.worker;
+  b.shared = l.fill * value_bytes;
+  return b;
 }
 
 template <class T>
@@ -1296,6 +1299,7 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
   if (tiled_) {
     tiling_ = separable_tiling(pb_, passes_, sizeof(T), terms_);
     leases_ = separable_leases(pb_, passes_, tiling_, sizeof(T), terms_);
+    cval_row_.assign(leases_.fill, pb_.outside_value<T>());
   }
   // Outputs of 4 MiB or more are written with non-temporal stores, as the direct engine does.
   stream_out_ = volume(pb.output) * sizeof(T) >= (std::size_t(4) << 20);
@@ -1336,7 +1340,7 @@ void SeparableEngine<T>::pad(const View<const T>& in, T* x, const Box& box, int 
   // Positions of this box's rows that read the input in order (contiguous when st == 1).
   const std::array<index_t, 2> span = inner_span(box);
   const index_t ilo = span[0], ihi = span[1];
-  const T cval = T(static_cast<real_t<T>>(pb_.ext == Ext::Constant ? pb_.cval : 0.0));
+  const T cval = pb_.outside_value<T>();
   const index_t* tab = src_[static_cast<std::size_t>(D - 1)].data() + o_last;
   for_rows(box.shape, threads, [&](index_t r, const std::array<index_t, max_rank>& idx) {
     T* dst = x + r * len;
@@ -1372,7 +1376,9 @@ std::size_t SeparableEngine<T>::fused_buf_size() const {
 template <class T>
 void SeparableEngine<T>::grow(Work& w, const TileLease& l) const {
   auto at_least = [](auto& v, std::size_t n) {
-    if (v.size() < n) v.resize(n);
+    if (v.size() >= n) return;
+    v.reserve(n);  // exactly n: a resize that grows a vector may allocate up to twice its size
+    v.resize(n);
   };
   at_least(w.x, l.x);
   at_least(w.a, l.a);
@@ -1381,7 +1387,6 @@ void SeparableEngine<T>::grow(Work& w, const TileLease& l) const {
   at_least(w.planes, l.planes);
   at_least(w.group, l.group);
   at_least(w.rows, l.rows);
-  if (l.fill) w.fill.assign(l.fill, static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0));
 }
 
 template <class T>
@@ -1396,7 +1401,7 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
     const index_t M = pb_.kernel[1], len = box.shape[1], n = len - M + 1, st = in.stride(1);
     const std::array<index_t, 2> span = inner_span(box);
     const index_t ilo = span[0], ihi = span[1];
-    const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
+    const T cval = pb_.outside_value<T>();
     const index_t* tab = src_[1].data() + box.origin[1];
     for (index_t r0 = 0; r0 < box.shape[0]; r0 += fused_rows) {
       const index_t nr = std::min(fused_rows, box.shape[0] - r0);
@@ -1496,7 +1501,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
     const T* kh = stages_[1 - tiling_.p0].taps.data();  // axis 1
     const index_t* tab = src_[1].data();         // padded column -> input column, -1: cval
     const index_t ilo = inner_lo_[1], ihi = inner_hi_[1];
-    const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
+    const T cval = pb_.outside_value<T>();
     const bool stream = stream_out_;
     const VfirstSplit split = vfirst_split(pb_);  // slices of `per` groups of G rows
     const index_t groups = split.groups, per = split.per;
@@ -1527,7 +1532,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
       pg.buf = buf;
       for (index_t grp = sl * per; grp < std::min(groups, (sl + 1) * per); ++grp) {
         const index_t r0 = grp * G;
-        pg.rs = group_rows(rows, G + M0 - 1, r0, P0 - 1, in.stride(0), src, w.fill.data());
+        pg.rs = group_rows(rows, G + M0 - 1, r0, P0 - 1, in.stride(0), src, cval_row_.data());
         pg.dst = out.data() + r0 * ostride;
         pg.nr = std::min(G, L0 - r0);
         plane_group(pg);
@@ -1641,7 +1646,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
     for (const SeparablePass& p : passes_) work += static_cast<double>(volume(p.output)) * static_cast<double>(p.kernel);
     const int nt = resolve_threads(threads, tiles * chunks, work * terms_);
     const std::size_t align = 64 / sizeof(T);  // values per cache line (w.b has two more lines: see rings)
-    const T cval = static_cast<T>(pb_.ext == Ext::Constant ? pb_.cval : 0.0);
+    const T cval = pb_.outside_value<T>();
     typename Pool<Work>::Lease lease(tile_pool_, nt, [&](Work& w) { grow(w, leases_.stream); });
     const std::size_t P = passes_.size();
     for_each_slice(tiles * chunks, nt, [&](index_t unit, int worker) {
@@ -1709,7 +1714,7 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
         T* const slot = rings + static_cast<std::size_t>(s % tiling_.ring) * pitch;
         for (index_t r0 = 0; r0 < ext[1]; r0 += fused_rows) {
           pg.rs = group_rows(w.group.data(), fused_rows + pg.M0 - 1, box.origin[1] + r0, padded_[1] - 1, in.stride(1),
-                             src, w.fill.data());
+                             src, cval_row_.data());
           pg.nr = std::min(fused_rows, ext[1] - r0);
           for (int j = 0; j < terms_; ++j) {
             pg.kv = stages_[static_cast<std::size_t>(j) * P + p1].taps.data();
@@ -1865,7 +1870,8 @@ std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& p
 template <class T>
 std::size_t SeparableEngine<T>::workspace_bytes(int workers) const {
   if (!tiled_) return separable_workspace_bytes(pb_, sizeof(T), terms_);
-  return separable_tile_bytes(pb_, passes_, sizeof(T), terms_) * static_cast<std::size_t>(std::max(1, workers));
+  const TileBytes b = separable_tile_bytes(pb_, passes_, sizeof(T), terms_);
+  return b.worker * static_cast<std::size_t>(std::max(1, workers)) + b.shared;
 }
 
 template <class T>

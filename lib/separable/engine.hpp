@@ -57,24 +57,31 @@ struct SeparableTiling {
 SeparableTiling separable_tiling(const Problem& pb, const std::vector<SeparablePass>& passes, std::size_t value_bytes,
                                  int terms);
 
-/// What one worker's lease of a tiled path grows its buffers to: values (x, a, b, acc,
-/// fill) and pointers (planes, group; rows: pointer and length).
+/// What one worker's lease of a tiled path grows its buffers to: values (x, a, b, acc)
+/// and pointers (planes, group; rows: pointer and length).
 struct TileLease {
-  std::size_t x = 0, a = 0, b = 0, acc = 0, fill = 0, planes = 0, group = 0, rows = 0;
+  std::size_t x = 0, a = 0, b = 0, acc = 0, planes = 0, group = 0, rows = 0;
 };
 /// The leases of the paths an engine of this tiling can run: run_vfirst (when
-/// tiling.vfirst), run_stream (tiling.stream) or run_tiled (otherwise).
+/// tiling.vfirst), run_stream (tiling.stream) or run_tiled (otherwise); and the values of
+/// the engine's one input row of cval that all workers read (`fill`: Zero and Constant
+/// borders on run_vfirst and run_stream's plane groups, else 0).
 struct TileLeases {
   TileLease vfirst, stream, tiled;
+  std::size_t fill = 0;
 };
 TileLeases separable_leases(const Problem& pb, const std::vector<SeparablePass>& passes, const SeparableTiling& tiling,
                             std::size_t value_bytes, int terms);
-/// Bytes one worker's buffers can reach on the tiled paths: a worker's buffers serve
-/// every path the engine runs (contiguous views run_vfirst, others run_stream), so
-/// each buffer at its largest over those paths. With `contiguous_only`, the paths of
+/// Bytes of the tiled paths' buffers. `worker`: what one worker's buffers can reach; they
+/// serve every path the engine runs (contiguous views run_vfirst, others run_stream), so
+/// each buffer at its largest over those paths. `contiguous`: the same over the path of
 /// contiguous input and output rows alone (what a one-shot call on such views touches).
-std::size_t separable_tile_bytes(const Problem& pb, const std::vector<SeparablePass>& passes,
-                                 std::size_t value_bytes, int terms, bool contiguous_only = false);
+/// `shared`: the engine's row of cval, once for all workers.
+struct TileBytes {
+  std::size_t worker = 0, contiguous = 0, shared = 0;
+};
+TileBytes separable_tile_bytes(const Problem& pb, const std::vector<SeparablePass>& passes, std::size_t value_bytes,
+                               int terms);
 
 /// Whether a problem whose passes are all Direct on real data runs the 2-D path that
 /// takes the axis-0 pass first, straight from the input rows (run_vfirst): 2-D, one
@@ -112,7 +119,8 @@ class SeparableEngine {
   ~SeparableEngine();
   /// Bytes the engine's own buffers can take when run on `workers` threads: the
   /// whole-array path's (separable_workspace_bytes), or for the tiled paths (real
-  /// data, every pass Direct) separable_tile_bytes per worker. On the whole-array path
+  /// data, every pass Direct) separable_tile_bytes' worker bytes per worker plus its
+  /// shared cval row. On the whole-array path
   /// the passes' engines add their own scratch (as for separable_workspace_bytes).
   std::size_t workspace_bytes(int workers) const;
 
@@ -194,6 +202,7 @@ class SeparableEngine {
   bool tiled_ = false, stream_out_ = false;
   SeparableTiling tiling_;  // where tiled_: the tiles, run_stream's ring and forms
   TileLeases leases_;       // what each tiled path's lease grows a worker's buffers to
+  std::vector<T> cval_row_; // leases_.fill values of the border's cval, read by all workers
   void grow(Work& w, const TileLease& l) const;
   Pool<Work> tile_pool_;
 };
