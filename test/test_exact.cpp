@@ -103,6 +103,32 @@ TEST_CASE_TEMPLATE("Eigen Matrix and Array inputs work as 2-D arrays", T, float,
   CHECK(max_abs_diff<T>(autoconv::as_view(Mat(YE / T(2))), ref) <= 2 * error_bound(x, k));
 }
 
+TEST_CASE("a TensorRef of storage is read in place; one of an expression or a slice is evaluated") {
+  std::mt19937_64 rng(12);
+  const auto x = random_array<double>(Shape{6, 5}, rng);
+  const auto k = random_array<double>(Shape{3, 3}, rng);
+  const auto X = to_tensor<2, Eigen::ColMajor>(x);
+  const auto K = to_tensor<2, Eigen::ColMajor>(k);
+  const auto ref = reference_signal(false, x, k, Mode::Same);
+  using T2 = Eigen::Tensor<double, 2>;
+  // A TensorRef of an expression has data() == nullptr: it was refused as a null input.
+  const Eigen::TensorRef<T2> stored(X), expr(X * X.constant(2.0)), kexpr(K + K.constant(0.0));
+  const T2 a = autoconv::convolve(stored, K, Mode::Same), b = autoconv::convolve(expr, kexpr, Mode::Same);
+  CHECK(max_abs_diff<double>(autoconv::as_view(a), ref) <= error_bound(x, k));
+  CHECK(max_abs_diff<double>(autoconv::as_view(T2(b * 0.5)), ref) <= error_bound(x, k));
+  // A slice of a larger tensor through a TensorRef: the same numbers.
+  T2 big(8, 9);
+  big.setZero();
+  Eigen::array<Eigen::Index, 2> at{1, 2}, ext{6, 5};
+  big.slice(at, ext) = X;
+  const Eigen::TensorRef<T2> sliced(big.slice(at, ext));
+  CHECK(max_abs_diff<double>(autoconv::as_view(T2(autoconv::convolve(sliced, K, Mode::Same))), ref) <=
+        error_bound(x, k));
+  CHECK(autoconv::as_view(stored).data() == X.data());
+  CHECK_THROWS_WITH_AS(autoconv::as_view(expr), doctest::Contains("autoconv::as_view: the TensorRef holds an expression"),
+                       autoconv::error);
+}
+
 TEST_CASE("a real kernel on complex data equals the complex kernel with zero imaginary part") {
   std::mt19937_64 rng(11);
   const auto x = random_array<std::complex<double>>(Shape{6, 7}, rng);

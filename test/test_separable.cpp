@@ -673,6 +673,10 @@ TEST_CASE("convolve_separable: errors name the argument and leave the output unt
   CHECK(msg([&] {
           autoconv::convolve_separable<double>(x, {ka, autoconv::View<const double>(nullptr, Shape{2})}, Mode::Same, o);
         }).find("factor 1 data pointer is null") != std::string::npos);
+  // An empty factor is empty, whatever its pointer (an empty Eigen vector's is null).
+  CHECK(msg([&] {
+          autoconv::convolve_separable<double>(x, {autoconv::View<const double>(nullptr, Shape{0}), kb}, Mode::Same, o);
+        }).find("factor 0 is empty, shape (0,)") != std::string::npos);
   // The checks shared with the batch call speak with this call's name.
   CHECK(msg([&] { autoconv::convolve_separable<double>(x, {ka, kb}, Mode::Full, o); }).find(
             "autoconv::convolve_separable: output has shape (6, 10)") == 0);

@@ -21,6 +21,10 @@ struct has_data<X, std::void_t<decltype(std::declval<X&>().data())>> : std::true
 template <class X>
 inline constexpr bool is_eigen_tensor_v = std::is_base_of_v<Eigen::TensorBase<X, Eigen::ReadOnlyAccessors>, X>;
 template <class X>
+struct is_tensor_ref : std::false_type {};
+template <class P>
+struct is_tensor_ref<Eigen::TensorRef<P>> : std::true_type {};
+template <class X>
 inline constexpr bool is_eigen_dense_v = std::is_base_of_v<Eigen::DenseBase<X>, X>;
 
 template <class X>
@@ -91,8 +95,18 @@ template <class X, class Tr = operand_traits<X>, bool Direct = Tr::direct>
 struct Operand;
 template <class X, class Tr>
 struct Operand<X, Tr, true> {
+  // A TensorRef has data() but holds an expression (null data()) as often as storage:
+  // such a one is evaluated into `holder`.
+  std::conditional_t<is_tensor_ref<X>::value, typename Tr::result, char> holder{};
   View<const typename Tr::scalar> view;
   explicit Operand(const X& x) {
+    if constexpr (is_tensor_ref<X>::value) {
+      if (x.data() == nullptr && x.size() > 0) {
+        holder = x;
+        view = Tr::template view<const typename Tr::scalar>(holder.data(), holder.dimensions());
+        return;
+      }
+    }
     if constexpr (is_eigen_tensor_v<X>)
       view = Tr::template view<const typename Tr::scalar>(x.data(), x.dimensions());
     else
@@ -190,8 +204,8 @@ void call_into(Operation op, const X& x, const K& k, Out& out, const Options& op
 template <class Out>
 inline constexpr bool is_output_v = is_operand_v<std::remove_reference_t<Out>>;
 
-// convolve_separable's driver: each factor a 1-D Tensor or an Eigen vector (a matrix
-// with one column or one row), read in place; a new result of x's type.
+// convolve_separable's driver: each factor a 1-D Tensor or a 2-D operand of one row or
+// one column (an Eigen vector, a (1, n) Tensor), read in place; a new result of x's type.
 template <class X, class K>
 typename operand_traits<X>::result call_separable(const X& x, const std::vector<K>& factors, const SeparableSpec& s,
                                                   const Options& opt) {
@@ -216,8 +230,16 @@ typename operand_traits<X>::result call_separable(const X& x, const std::vector<
 }  // namespace detail
 
 /// A read-only View of an Eigen Tensor, TensorMap, Matrix, Array, Map or Block (no copy).
+/// A TensorRef of a tensor's storage too; one of an expression has no storage to view:
+/// autoconv::error (evaluate it into a Tensor, or pass it to the calls, which do).
 template <class X, class = std::enable_if_t<detail::is_operand_v<X> && detail::operand_traits<X>::direct>>
 View<const detail::scalar_of_t<X>> as_view(const X& x) {
+  if constexpr (detail::is_tensor_ref<X>::value) {
+    if (x.data() == nullptr && x.size() > 0)
+      throw error("autoconv::as_view: the TensorRef holds an expression of shape " +
+                  Shape(x.dimensions()).str() +
+                  ", which has no storage to view; evaluate it into a Tensor first");
+  }
   return detail::Operand<X>(x).view;
 }
 
@@ -292,7 +314,8 @@ void correlate(const X& x, const K& k, const Border& border, Out&& out, const Op
 }
 
 /// convolve_separable(x, factors, mode) on Eigen operands: `factors` are 1-D Tensors or
-/// Eigen vectors, one per axis of x (see autoconv/separable.hpp); a new result of x's type.
+/// 2-D operands of one row or one column (Eigen vectors; a Tensor of shape (1, n) or
+/// (n, 1)), one per axis of x (see autoconv/separable.hpp); a new result of x's type.
 template <class X, class K, class = std::enable_if_t<detail::is_call_v<X, K>>>
 auto convolve_separable(const X& x, const std::vector<K>& factors, Mode mode, const Options& options = {}) {
   detail::SeparableSpec s;

@@ -92,9 +92,9 @@ Problem separable_problem(const View<const T>& x, const std::vector<View<const T
     if (f[i].rank() != 1)
       throw error(api + ": " + which + " has shape " + f[i].shape().str() + "; each factor must be 1-D (input " +
                   x.shape().str() + ")");
-    check_view(f[i], f[i].shape(), api.c_str(), which.c_str(), "");
-    if (f[i].extent(0) < 1)
+    if (f[i].extent(0) < 1)  // before the pointer check: an empty Eigen vector's data() is null
       throw error(api + ": " + which + " is empty, shape " + f[i].shape().str() + " (input " + x.shape().str() + ")");
+    check_view(f[i], f[i].shape(), api.c_str(), which.c_str(), "");
     k[static_cast<int>(i)] = f[i].extent(0);
   }
   if (s.image) return make_problem(s.op, x.shape(), k, s.border, o.axes);
