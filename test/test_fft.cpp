@@ -202,6 +202,47 @@ TEST_CASE("a forced FFT above the memory limit fails before allocating; OverlapA
                        doctest::Contains("Method::OverlapAdd needs at least"), autoconv::error);
 }
 
+TEST_CASE("the FFT methods' memory: explain's bytes are what the limit must allow, at any thread count") {
+  // The engines check a buffer per block run at once, as many as run() runs and the
+  // cost model prices (it had checked one per thread asked for: at 2 threads a plan
+  // given explain's bytes as its limit was refused).
+  std::mt19937_64 rng(31);
+  const std::pair<Shape, Shape> cases[] = {{Shape{300, 300}, Shape{21, 21}}, {Shape{24, 2, 20}, Shape{11, 1, 5}},
+                                           {Shape{400000}, Shape{3001}}, {Shape{61, 107}, Shape{9, 24}}};
+  int checked = 0;
+  for (const auto& [xs, ks] : cases)
+    for (int threads : {1, 2})
+      for (auto m : {autoconv::Method::FFT, autoconv::Method::OverlapAdd}) {
+        const auto x = random_array<double>(xs, rng);
+        const auto k = random_array<double>(ks, rng);
+        auto o = with(m);
+        o.threads = threads;
+        const auto d = autoconv::explain<double>(x.view(), k.view(), Mode::Same, o);
+        for (const auto& c : d.candidates) {
+          if (c.method != m || !c.feasible || c.detail.find("at least") != std::string::npos) continue;
+          const std::string what = xs.str() + " " + ks.str() + " " + autoconv::to_string(m) + " threads " +
+                                   std::to_string(threads) + ", explain " + std::to_string(c.bytes);
+          o.memory_limit = c.bytes;
+          CHECK_NOTHROW_MESSAGE(autoconv::Plan<double>(autoconv::Operation::Convolve, xs, k.view(), Mode::Same, o),
+                                what);
+          ++checked;
+        }
+      }
+  CHECK(checked >= 8);
+  // Below what OverlapAdd's smallest blocks need on 2 threads, the error gives both figures.
+  const auto x = random_array<double>(Shape{4000000}, rng);
+  const auto k = random_array<double>(Shape{3001}, rng);
+  auto o = with(autoconv::Method::OverlapAdd);
+  o.threads = 2;
+  o.memory_limit = 120000;  // one transform buffer and the spectrum: 96 KiB; two: 144 KiB
+  CHECK_THROWS_WITH_AS(autoconv::Plan<double>(autoconv::Operation::Convolve, x.shape, k.view(), Mode::Same, o),
+                       doctest::Contains("needs at least 144 KiB of working memory for kernel (3001,) on 2 threads "
+                                         "(a transform buffer each; 96 KiB on 1 thread)"),
+                       autoconv::error);
+  o.threads = 1;
+  CHECK_NOTHROW(autoconv::Plan<double>(autoconv::Operation::Convolve, x.shape, k.view(), Mode::Same, o));
+}
+
 TEST_CASE("concurrency: one-shot FFT calls of many shapes and shared plans from 8 threads") {
   std::vector<std::thread> pool;
   std::atomic<int> failures{0}, calls{0};

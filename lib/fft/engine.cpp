@@ -117,9 +117,14 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     l.predicted_cost = units * block_cost(F, l.block_bytes);
     return l;
   };
+  // A buffer per block run at once: run() runs min(units, resolve_threads(...)) of them,
+  // as the cost model prices them (explain's bytes are this number).
+  auto concurrent = [&](const FftLayout& l) {
+    return std::min<index_t>(l.units, resolve_threads(static_cast<int>(workers), l.units, l.predicted_cost));
+  };
   auto bytes_needed = [&](const FftLayout& l) {
     return static_cast<double>(l.spectrum_bytes) +
-           std::min(workers, static_cast<double>(l.units)) * static_cast<double>(l.block_bytes);
+           static_cast<double>(concurrent(l)) * static_cast<double>(l.block_bytes);
   };
 
   if (method == Method::FFT) {
@@ -165,7 +170,7 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
       s *= static_cast<double>((!complex_data && i + 1 == r) ? F[i] / 2 + 1 : F[i]);
     }
     const double block = s * 2.0 * static_cast<double>(value_bytes);
-    *bytes = block + std::min(workers, units) * block;
+    *bytes = 2 * block;  // spectrum and one block: a lower bound (bytes_needed decides)
     const double mem = block > static_cast<double>(std::size_t(1) << 20) ? 2.0 : 1.0;
     return units * (fft::transform_cost(F) * mem + 6.0 * points);
   };
@@ -174,7 +179,6 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     double bytes = 0;
     const double c = quick(F, &bytes);
     if (bytes > static_cast<double>(memory_limit) || c >= best_quick) return;
-    best_quick = c;
     std::vector<FftAxis> axes(r);
     for (std::size_t i = 0; i < r; ++i) {
       const int d = ta[i];
@@ -186,6 +190,7 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     }
     FftLayout l = finish(axes);
     if (bytes_needed(l) > static_cast<double>(memory_limit)) return;
+    best_quick = c;  // only a layout that fits raises the bar
     if (!found || l.predicted_cost < best.predicted_cost) best = std::move(l), found = true;
   };
   if (combos <= 20000) {
@@ -205,16 +210,26 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     consider(F);
   }
   if (!found) {
-    std::vector<index_t> F(r);
-    for (std::size_t i = 0; i < r; ++i) F[i] = cand[i].front();
-    FftLayout l = finish([&] {
-      std::vector<FftAxis> axes(r);
-      for (std::size_t i = 0; i < r; ++i) axes[i].F = F[i];
-      return axes;
-    }());
-    throw error(std::string(pb.api_name()) + ": Method::OverlapAdd needs at least " + bytes_str(bytes_needed(l)) +
-                " of working memory for kernel " + pb.kernel.str() + ", above Options::memory_limit = " +
-                bytes_str(static_cast<double>(memory_limit)));
+    // The smallest blocks: what the limit must allow at these threads (a buffer per
+    // concurrent block), and at one thread.
+    std::vector<FftAxis> axes(r);
+    for (std::size_t i = 0; i < r; ++i) {
+      const index_t M = pb.kernel[ta[i]], L = pb.output[ta[i]];
+      axes[i].axis = ta[i];
+      axes[i].F = cand[i].front();
+      axes[i].B = std::min(L, axes[i].F - M + 1);
+      axes[i].nblocks = (L + axes[i].B - 1) / axes[i].B;
+    }
+    const FftLayout l = finish(axes);
+    const double need = bytes_needed(l);
+    const double one = static_cast<double>(l.spectrum_bytes) + static_cast<double>(l.block_bytes);
+    const index_t at_once = concurrent(l);
+    throw error(std::string(pb.api_name()) + ": Method::OverlapAdd needs at least " + bytes_str(need) +
+                " of working memory for kernel " + pb.kernel.str() +
+                (at_once > 1 ? " on " + std::to_string(at_once) + " threads (a transform buffer each; " +
+                                   bytes_str(one) + " on 1 thread)"
+                             : std::string()) +
+                ", above Options::memory_limit = " + bytes_str(static_cast<double>(memory_limit)));
   }
   return best;
 }
@@ -748,16 +763,22 @@ void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& o
     }
   }
   // Per axis: the extended positions e in the window range that read input index p,
-  // and the outputs [e - start, e - start + M - 1] that read e.
-  std::vector<std::vector<std::vector<index_t>>> pre(static_cast<std::size_t>(D));
+  // pos[first[p] .. first[p + 1]) (one flat list: two allocations per axis, not one per
+  // input index), and the outputs [e - start, e - start + M - 1] that read e.
+  std::array<std::vector<index_t>, max_rank> first, pos;
   for (int d = 0; d < D; ++d) {
     const auto u = static_cast<std::size_t>(d);
-    pre[u].resize(static_cast<std::size_t>(pb_.input[d]));
+    const index_t n = pb_.input[d];
     const index_t lo = pb_.start[u] - (pb_.kernel[d] - 1), hi = pb_.start[u] + pb_.output[d] - 1;
-    for (index_t e = lo; e <= hi; ++e) {
-      const index_t idx = extend_index(e, pb_.input[d], pb_.ext);
-      if (idx >= 0) pre[u][static_cast<std::size_t>(idx)].push_back(e);
-    }
+    first[u].assign(static_cast<std::size_t>(n + 1), 0);
+    for (index_t e = lo; e <= hi; ++e)
+      if (const index_t idx = extend_index(e, n, pb_.ext); idx >= 0) ++first[u][static_cast<std::size_t>(idx + 1)];
+    for (index_t q = 0; q < n; ++q) first[u][static_cast<std::size_t>(q + 1)] += first[u][static_cast<std::size_t>(q)];
+    pos[u].resize(static_cast<std::size_t>(first[u][static_cast<std::size_t>(n)]));
+    std::vector<index_t> at(first[u].begin(), first[u].end() - 1);
+    for (index_t e = lo; e <= hi; ++e)
+      if (const index_t idx = extend_index(e, n, pb_.ext); idx >= 0)
+        pos[u][static_cast<std::size_t>(at[static_cast<std::size_t>(idx)]++)] = e;
   }
   // Marks every output in the product of per-axis output intervals.
   auto mark_box = [&](const std::array<std::vector<std::pair<index_t, index_t>>, max_rank>& iv) {
@@ -824,9 +845,13 @@ void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& o
         for (int d = 0; d < D; ++d) {
           const auto u = static_cast<std::size_t>(d);
           iv[u].clear();
-          for (index_t e : pre[u][static_cast<std::size_t>(p[u])])
+          const auto j0 = static_cast<std::size_t>(first[u][static_cast<std::size_t>(p[u])]);
+          const auto j1 = static_cast<std::size_t>(first[u][static_cast<std::size_t>(p[u] + 1)]);
+          for (std::size_t j = j0; j < j1; ++j) {
+            const index_t e = pos[u][j];
             iv[u].emplace_back(std::max<index_t>(0, e - pb_.start[u]),
                                std::min<index_t>(pb_.output[d] - 1, e - pb_.start[u] + pb_.kernel[d] - 1));
+          }
           any = any && !iv[u].empty();
         }
         if (any) mark_box(iv);
