@@ -253,3 +253,30 @@ TEST_CASE("a separable plan's buffers stay within Options::memory_limit and expl
   CHECK(refused >= 2);  // the 4001-tap kernels
   CHECK(made >= 6);
 }
+
+TEST_CASE("a direct plan's first execute allocates the slab buffers explain counts") {
+  // explain had said 0 bytes for Direct; a volume whose kernel spans 9 planes takes a
+  // buffer of 31 padded planes (16.5 MB of doubles) per thread.
+  std::mt19937_64 rng(9);
+  const std::pair<Shape, Shape> cases[] = {{Shape{32, 256, 256}, Shape{9, 3, 3}}, {Shape{300, 400}, Shape{7, 5}},
+                                           {Shape{200000}, Shape{31}}};
+  for (const auto& [xs, ks] : cases)
+    for (int threads : {1, 2}) {
+      auto [x, k, out, o] = make_case<double>(xs, ks, autoconv::Method::Direct, rng);
+      o.threads = threads;
+      const autoconv::Border b{autoconv::Boundary::Reflect};
+      std::size_t predicted = 0;
+      for (const auto& c : autoconv::explain<double>(x.view(), k.view(), b, o).candidates)
+        if (c.method == autoconv::Method::Direct) predicted = c.bytes;
+      const autoconv::Plan<double> plan(autoconv::Operation::Convolve, xs, k.view(), b, o);
+      const long before = new_bytes.load();
+      plan.execute(x.view(), out.view());
+      const auto grown = static_cast<std::size_t>(new_bytes.load() - before);
+      const std::string what = "x " + xs.str() + " kernel " + ks.str() + " threads " + std::to_string(threads);
+      // Beyond the buffers: the layout's tap lists (a few per tap), each worker's record,
+      // and its buffer's flag per row (a byte per row of at least 8 doubles).
+      const std::size_t extra = 64 * k.v.size() + 4096 * static_cast<std::size_t>(threads) + predicted / 64;
+      CHECK_MESSAGE(grown <= predicted + extra, what, ": ", grown, " bytes, explain ", predicted);
+      CHECK_MESSAGE(grown >= predicted / 2, what, ": ", grown, " bytes, explain ", predicted);
+    }
+}

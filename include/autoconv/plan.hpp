@@ -34,7 +34,13 @@ inline constexpr bool is_value_type_v =
 /// Everything decided and precomputed once for one problem: input shape, kernel
 /// (copied), operation, mode or border, options. `execute` may then be called
 /// any number of times, from any number of threads at once; after the first
-/// call with a given memory layout it allocates nothing.
+/// call with a given memory layout the library allocates nothing. FFTW itself does
+/// in some transforms: its buffered algorithms, which a Plan keeps for
+/// multi-dimensional transforms and 1-D ones under 8192 points because they are
+/// faster there, take scratch blocks inside every transform (measured: 4 to 151 per
+/// execute, at most 320 KiB live, on 300² to 64 x 20000 double inputs). 1-D transforms
+/// of 8192 points or more (long signals, Streams) are planned without them and
+/// allocate nothing.
 ///
 /// Three forms, as the one-shot calls:
 /// - signal style `(op, shape, kernel, Mode)`: scipy.signal.convolve/correlate;

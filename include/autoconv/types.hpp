@@ -163,6 +163,10 @@ struct Options {
   Planning planning = Planning::Auto;
   /// Working memory a plan may use, in bytes (0 = half of the physical memory). A
   /// forced FFT above it fails before allocating; OverlapAdd shrinks its blocks.
+  /// Method::Direct is the method of last resort and runs under any limit, in a slab
+  /// buffer per thread (explain shows its bytes: ~1 MiB for most problems, more where
+  /// the kernel spans many planes of a volume). FFTW's own plans and the scratch its
+  /// multi-dimensional transforms take are not counted (docs/cost-model.md).
   std::size_t memory_limit = 0;
   /// Axes to convolve (empty = all). On the other axes the kernel must have extent 1:
   /// every slice along them is convolved with the same kernel (a batch), and the

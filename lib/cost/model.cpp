@@ -82,7 +82,10 @@ Candidate direct_candidate(const Request& r, const Profile& p) {
   Candidate k;
   k.method = Method::Direct;
   k.seconds = c.seconds;
-  k.bytes = 0;  // slab buffers of ~1 MiB per thread: negligible
+  // A slab buffer per thread. Direct is the method every problem can run, so this
+  // is never held against Options::memory_limit (docs/cost-model.md).
+  k.bytes = static_cast<std::size_t>(c.threads) *
+            direct_buffer_bytes(r.pb, static_cast<std::size_t>(r.real_bytes), r.complex_data);
   if (r.words)
     k.detail = count(product(r.pb.kernel)) + " taps x " + count(product(r.pb.output)) + " outputs, " +
              std::to_string(c.threads) + (c.threads == 1 ? " thread" : " threads");

@@ -511,7 +511,54 @@ constexpr index_t slab_1d = 16384;
 constexpr index_t slab_1d_min = direct_slab_1d_min;
 static_assert(slab_1d % slab_1d_min == 0, "1-D slabs cut thinner keep the vector blocks' grid");
 
+// The slab (output rows along position 0) and the elements of one buffer plane (per
+// real part) for the extents L, M in the engine's axis order (E = L + M - 1).
+struct SlabSize {
+  index_t slab = 1;
+  std::size_t plane = 0;
+  bool lanes1d = false;
+};
+template <class R>
+SlabSize slab_size(int D, const index_t* L, const index_t* M, bool complex_data) {
+  index_t plane_rows = 1;  // elements of one position-0 row of the buffer
+  for (int j = 1; j < D; ++j) plane_rows *= L[j] + M[j] - 1;
+  const index_t m0 = M[0];
+  index_t slab = std::max<index_t>(1, slab_target_elems / plane_rows - (m0 - 1));
+  const index_t low_redundancy = std::min(slab_min_factor * (m0 - 1), slab_max_elems / plane_rows - (m0 - 1));
+  slab = std::max(slab, low_redundancy);
+  // 1-D: 16384 outputs per slab (buffer ~128 KiB of doubles, L2-resident with its
+  // output; longer slabs measured 10-25% slower), longer for long kernels.
+  // Whole multiples of slab_1d_min, so that run() can cut them thinner on the same grid.
+  if (D == 1) slab = std::max<index_t>(slab_1d, round_up(slab_min_factor * (m0 - 1), slab_1d_min));
+  // 2-D: the slab's rows are the output rows, computed in register-blocked groups; a
+  // slab that is not a whole number of groups leaves its last rows to the row-by-row
+  // path, which also needs their buffer rows copied whole. Rounded to the nearest
+  // whole number of groups (4096^2 double, 3x3: 29-row slabs left 5 rows each to
+  // it: 23.9 -> 20.9 ms; 2048^2: 3.7 -> 3.0 ms). Slabs thinner than a group (rows so
+  // long that one group's buffer would pass the target) stay as they are.
+  if (D == 2) {
+    const index_t g = group_rows(M[0], M[1]);
+    if (slab >= g) slab = (slab + g / 2) / g * g;
+  }
+  SlabSize z;
+  z.slab = std::min(slab, L[0]);
+  z.plane = static_cast<std::size_t>((z.slab + m0 - 1) * plane_rows);
+  // 1-D real data long enough to fill the lanes, and a kernel longer than
+  // lane_max_plain_taps: the lane-transposed path.
+  z.lanes1d = !complex_data && D == 1 && L[0] >= lane_min_len * lanes_v<R> && m0 > lane_max_plain_taps<R>;
+  if (z.lanes1d) z.plane = std::max(z.plane, static_cast<std::size_t>(lane_buffer_elems<R>(z.slab, m0)));
+  return z;
+}
+
 }  // namespace
+
+std::size_t direct_buffer_bytes(const Problem& pb, std::size_t real_bytes, bool complex_data) {
+  const int D = pb.rank();
+  const SlabSize z = real_bytes == sizeof(float)
+                         ? slab_size<float>(D, pb.output.begin(), pb.kernel.begin(), complex_data)
+                         : slab_size<double>(D, pb.output.begin(), pb.kernel.begin(), complex_data);
+  return z.plane * real_bytes * (complex_data ? 2 : 1);
+}
 
 template <class T>
 DirectEngine<T>::DirectEngine(const Problem& pb, std::vector<T> kc) : pb_(pb), kc_(std::move(kc)) {
@@ -553,39 +600,14 @@ const typename DirectEngine<T>::Layout& DirectEngine<T>::layout_for(const View<T
     l->S[u] = pb_.start[static_cast<std::size_t>(a)];
     l->E[u] = l->L[u] + l->M[u] - 1;
   }
-  index_t plane_rows = 1;  // elements of one position-0 row of the buffer
-  for (int j = 1; j < D; ++j) plane_rows *= l->E[static_cast<std::size_t>(j)];
-  const index_t m0 = l->M[0];
-  index_t slab = std::max<index_t>(1, slab_target_elems / plane_rows - (m0 - 1));
-  const index_t low_redundancy = std::min(slab_min_factor * (m0 - 1), slab_max_elems / plane_rows - (m0 - 1));
-  slab = std::max(slab, low_redundancy);
-  // 1-D: 16384 outputs per slab (buffer ~128 KiB of doubles, L2-resident with its
-  // output; longer slabs measured 10-25% slower), longer for long kernels.
-  // Whole multiples of slab_1d_min, so that run() can cut them thinner on the same grid.
-  if (D == 1) slab = std::max<index_t>(slab_1d, round_up(slab_min_factor * (m0 - 1), slab_1d_min));
-  // 2-D: the slab's rows are the output rows, computed in register-blocked groups; a
-  // slab that is not a whole number of groups leaves its last rows to the row-by-row
-  // path, which also needs their buffer rows copied whole. Rounded to the nearest
-  // whole number of groups (4096^2 double, 3x3: 29-row slabs left 5 rows each to
-  // it: 23.9 -> 20.9 ms; 2048^2: 3.7 -> 3.0 ms). Slabs thinner than a group (rows so
-  // long that one group's buffer would pass the target) stay as they are.
-  if (D == 2) {
-    const index_t g = group_rows(l->M[0], l->M[1]);
-    if (slab >= g) slab = (slab + g / 2) / g * g;
-  }
-  l->slab = std::min(slab, l->L[0]);
+  const SlabSize z = slab_size<R>(D, l->L.data(), l->M.data(), is_complex_v<T>);
+  l->slab = z.slab;
   l->nslabs = (l->L[0] + l->slab - 1) / l->slab;
   l->bs[static_cast<std::size_t>(D - 1)] = 1;
   for (int j = D - 2; j >= 0; --j)
     l->bs[static_cast<std::size_t>(j)] = l->bs[static_cast<std::size_t>(j + 1)] * l->E[static_cast<std::size_t>(j + 1)];
-  l->plane = static_cast<std::size_t>((l->slab + m0 - 1) * plane_rows);
-  if constexpr (!is_complex_v<T>) {
-    // 1-D real data long enough to fill the lanes, and a kernel longer than
-    // lane_max_plain_taps: the lane-transposed path.
-    l->lanes1d = D == 1 && l->L[0] >= lane_min_len * lanes_v<R> && m0 > lane_max_plain_taps<R>;
-    if (l->lanes1d)
-      l->plane = std::max(l->plane, static_cast<std::size_t>(lane_buffer_elems<R>(l->slab, m0)));
-  }
+  l->plane = z.plane;
+  l->lanes1d = z.lanes1d;
 
   // Flat tap list in permuted C order (ascending buffer offsets).
   std::array<index_t, max_rank> kstride{};  // strides of kc_ over problem axes (C order)
