@@ -136,8 +136,7 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
     threads = std::max(1, r.workers);
   threads = std::min(threads, std::max(1, r.workers));
   double seconds = one_thread / speedup(threads, p) + (threads > 1 ? p.parallel_overhead : 0.0);
-  const double bytes = static_cast<double>(l.spectrum_bytes) +
-                       std::min<double>(threads, static_cast<double>(l.units)) * static_cast<double>(l.block_bytes);
+  const double bytes = fft_layout_bytes(l, std::max(1, r.workers));
   if (r.one_shot) {
     // The kernel's spectrum: one forward transform of a block (half a pair), on one
     // thread; every working byte is fresh memory; and the fixed cost of a call.
@@ -191,7 +190,8 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
                    speedup(std::max(1, r.workers), p);
   // The engine's own buffers (what make_separable_engine checks against the limit).
   double bytes = static_cast<double>(separable_workspace_bytes(pb, static_cast<std::size_t>(elem), r.separable_terms));
-  double chain = 0, biggest_pass = 0;
+  double chain = 0;
+  std::vector<Method> pass_methods;
   bool all_direct = true;
   std::string methods;
   for (std::size_t i = 0; i < passes.size(); ++i) {
@@ -209,7 +209,7 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     }
     chain += best.seconds;
     all_direct = all_direct && best.method == Method::Direct;
-    biggest_pass = std::max(biggest_pass, static_cast<double>(best.bytes));
+    pass_methods.push_back(best.method);
     methods += (methods.empty() ? "" : "+") + std::string(to_string(best.method));
   }
   // Real data whose passes are all Direct runs tiled (lib/separable/engine.cpp), in
@@ -224,7 +224,11 @@ Candidate separable_candidate(const Request& r, const Profile& p) {
     bytes = static_cast<double>(tb.worker) * workers + static_cast<double>(tb.shared);
     touched = static_cast<double>(tb.contiguous) * workers + static_cast<double>(tb.shared);
   } else {
-    bytes += biggest_pass;
+    // Each term's passes keep their own engines (complex Direct: slab buffers; FFT:
+    // spectrum and blocks), as the engine counts them.
+    bytes += static_cast<double>(r.separable_terms) *
+             static_cast<double>(separable_pass_bytes(pb, pass_methods, static_cast<std::size_t>(r.real_bytes),
+                                                      r.complex_data, r.memory_limit, std::max(1, r.workers)));
     touched = bytes;
   }
   seconds += r.separable_terms * chain;

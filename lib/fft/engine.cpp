@@ -54,6 +54,18 @@ double block_cost(const std::vector<index_t>& F, std::size_t block_bytes) {
   return fft::transform_cost(F) * mem + 6.0 * points;
 }
 
+namespace {
+// Blocks run() runs at once on `threads` workers: a transform buffer each.
+index_t fft_concurrent_blocks(const FftLayout& l, int threads) {
+  return std::min<index_t>(l.units, resolve_threads(std::max(1, threads), l.units, l.predicted_cost));
+}
+}  // namespace
+
+double fft_layout_bytes(const FftLayout& l, int threads) {
+  return static_cast<double>(l.spectrum_bytes) +
+         static_cast<double>(fft_concurrent_blocks(l, threads)) * static_cast<double>(l.block_bytes);
+}
+
 FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, bool complex_data,
                      std::size_t memory_limit, int threads) {
   const std::vector<int> ta = transform_axes(pb);
@@ -117,15 +129,8 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     l.predicted_cost = units * block_cost(F, l.block_bytes);
     return l;
   };
-  // A buffer per block run at once: run() runs min(units, resolve_threads(...)) of them,
-  // as the cost model prices them (explain's bytes are this number).
-  auto concurrent = [&](const FftLayout& l) {
-    return std::min<index_t>(l.units, resolve_threads(static_cast<int>(workers), l.units, l.predicted_cost));
-  };
-  auto bytes_needed = [&](const FftLayout& l) {
-    return static_cast<double>(l.spectrum_bytes) +
-           static_cast<double>(concurrent(l)) * static_cast<double>(l.block_bytes);
-  };
+  auto concurrent = [&](const FftLayout& l) { return fft_concurrent_blocks(l, static_cast<int>(workers)); };
+  auto bytes_needed = [&](const FftLayout& l) { return fft_layout_bytes(l, static_cast<int>(workers)); };
 
   if (method == Method::FFT) {
     FftLayout l = finish(single);

@@ -51,6 +51,10 @@ double block_cost(const std::vector<index_t>& F, std::size_t block_bytes);
 /// bytes needed when no geometry fits (FFT), before anything is allocated.
 FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, bool complex_data,
                      std::size_t memory_limit, int threads);
+/// Working memory of a layout run on `threads` workers: the kernel's spectrum and a
+/// transform buffer per block run at once (as many as run() runs, what fft_layout
+/// checks against the limit and the cost model counts).
+double fft_layout_bytes(const FftLayout& l, int threads);
 
 template <class T>
 class FftEngine {

@@ -1051,23 +1051,49 @@ std::vector<SeparablePass> separable_passes(const Problem& pb) {
   return out;
 }
 
+namespace {
+// The engine's src_: an input index per padded position per axis.
+std::size_t index_table_bytes(const Problem& pb) {
+  const Shape padded = padded_shape(pb);
+  std::size_t n = 0;
+  for (index_t e : padded) n += static_cast<std::size_t>(e);
+  return n * sizeof(index_t);
+}
+}  // namespace
+
 std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms) {
   const auto passes = separable_passes(pb);
   const std::size_t x = volume(passes.front().input);
   const std::size_t mid = passes.size() > 1 ? volume(passes.front().output) : 0;
   std::size_t n = x + mid;  // one term: the padded input and the first intermediate alternate
   if (terms > 1) n += (passes.size() > 2 ? mid : 0) + volume(pb.output);  // the input kept; an accumulator
-  return n * value_bytes;
+  return n * value_bytes + index_table_bytes(pb);
 }
 
-Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers) {
-  // The cost model's choice for this 1-D pass as a reused plan (the engine keeps it).
+std::size_t separable_pass_bytes(const Problem& pb, const std::vector<Method>& methods, std::size_t real_bytes,
+                                 bool complex_data, std::size_t memory_limit, int workers) {
+  const auto passes = separable_passes(pb);
+  double bytes = 0;
+  for (std::size_t p = 0; p < passes.size() && p < methods.size(); ++p) {
+    const Problem q = pass_problem(pb, passes[p]);
+    if (methods[p] == Method::FFT || methods[p] == Method::OverlapAdd)
+      bytes += fft_layout_bytes(fft_layout(q, methods[p], real_bytes, complex_data, memory_limit, workers), workers);
+    else if (complex_data)
+      bytes += static_cast<double>(direct_buffer_bytes(q, real_bytes, true)) * std::max(1, workers);
+  }
+  return static_cast<std::size_t>(bytes);
+}
+
+Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers,
+                             std::size_t memory_limit) {
+  // The cost model's choice for this 1-D pass as a reused plan (the engine keeps it),
+  // under the call's memory limit.
   cost::Request r;
   r.pb = pass;
   r.real_bytes = value_bytes;
   r.complex_data = complex_data;
   r.workers = std::max(1, workers);
-  r.memory_limit = default_memory_limit();
+  r.memory_limit = memory_limit;
   return cost::decide(r, cost::machine_profile()).method;
 }
 
@@ -1248,7 +1274,7 @@ TileBytes separable_tile_bytes(const Problem& pb, const std::vector<SeparablePas
   TileBytes b;
   b.worker = t.vfirst ? bytes({&l.vfirst, &other}) : bytes({&other});
   b.contiguous = t.vfirst ? bytes({&l.vfirst}) : b.worker;
-  b.shared = l.fill * value_bytes;
+  b.shared = l.fill * value_bytes + index_table_bytes(pb);
   return b;
 }
 
@@ -1259,9 +1285,22 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
   for (const SeparablePass& p : passes_) {
     const Problem q = pass_problem(pb_, p);
     Method m = options.pass_method;
-    if (m == Method::Auto) m = separable_pass_method(q, sizeof(real_t<T>), is_complex_v<T>, options.workers);
+    if (m == Method::Auto)
+      m = separable_pass_method(q, sizeof(real_t<T>), is_complex_v<T>, options.workers, options.memory_limit);
     methods_.push_back(m);
   }
+  tiled_ = !is_complex_v<T> && std::all_of(methods_.begin(), methods_.end(), [](Method m) { return m == Method::Direct; });
+  if (tiled_) {
+    tiling_ = separable_tiling(pb_, passes_, sizeof(T), terms_);
+    leases_ = separable_leases(pb_, passes_, tiling_, sizeof(T), terms_);
+  }
+  pass_limit_ = options.memory_limit;
+  // Every buffer the engine can take, against the limit before any is allocated.
+  if (const std::size_t bytes = workspace_bytes(options.workers); bytes > options.memory_limit)
+    throw error(std::string(pb.api_name()) + ": Method::Separable needs " + bytes_str(static_cast<double>(bytes)) +
+                " of buffers (input " + pb.input.str() + ", kernel " + pb.kernel.str() + ", " +
+                std::to_string(terms_) + (terms_ == 1 ? " term" : " terms") + "), above Options::memory_limit = " +
+                bytes_str(static_cast<double>(options.memory_limit)));
   for (int j = 0; j < terms_; ++j)
     for (std::size_t p = 0; p < passes_.size(); ++p) {
       const Problem q = pass_problem(pb_, passes_[p]);
@@ -1295,12 +1334,7 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     inner_lo_[static_cast<std::size_t>(a)] = ilo;
     inner_hi_[static_cast<std::size_t>(a)] = std::clamp<index_t>(n - lo, ilo, P);
   }
-  tiled_ = !is_complex_v<T> && std::all_of(methods_.begin(), methods_.end(), [](Method m) { return m == Method::Direct; });
-  if (tiled_) {
-    tiling_ = separable_tiling(pb_, passes_, sizeof(T), terms_);
-    leases_ = separable_leases(pb_, passes_, tiling_, sizeof(T), terms_);
-    cval_row_.assign(leases_.fill, pb_.outside_value<T>());
-  }
+  if (tiled_) cval_row_.assign(leases_.fill, pb_.outside_value<T>());
   // Outputs of 4 MiB or more are written with non-temporal stores, as the direct engine does.
   stream_out_ = volume(pb.output) * sizeof(T) >= (std::size_t(4) << 20);
   x_size_ = volume(padded_);
@@ -1869,7 +1903,10 @@ std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& p
 
 template <class T>
 std::size_t SeparableEngine<T>::workspace_bytes(int workers) const {
-  if (!tiled_) return separable_workspace_bytes(pb_, sizeof(T), terms_);
+  if (!tiled_)
+    return separable_workspace_bytes(pb_, sizeof(T), terms_) +
+           static_cast<std::size_t>(terms_) * separable_pass_bytes(pb_, methods_, sizeof(real_t<T>), is_complex_v<T>,
+                                                                   pass_limit_, workers);
   const TileBytes b = separable_tile_bytes(pb_, passes_, sizeof(T), terms_);
   return b.worker * static_cast<std::size_t>(std::max(1, workers)) + b.shared;
 }
@@ -1877,14 +1914,7 @@ std::size_t SeparableEngine<T>::workspace_bytes(int workers) const {
 template <class T>
 std::unique_ptr<const SeparableEngine<T>> make_separable_engine(const Problem& pb, const Factors<T>& f,
                                                                 const SeparableOptions& options) {
-  auto engine = std::make_unique<const SeparableEngine<T>>(pb, f, options);
-  const std::size_t bytes = engine->workspace_bytes(options.workers);
-  if (bytes > options.memory_limit)
-    throw error(std::string(pb.api_name()) + ": Method::Separable needs " + bytes_str(static_cast<double>(bytes)) +
-                " of buffers (input " + pb.input.str() + ", kernel " + pb.kernel.str() + ", " +
-                std::to_string(f.terms) + (f.terms == 1 ? " term" : " terms") + "), above Options::memory_limit = " +
-                bytes_str(static_cast<double>(options.memory_limit)));
-  return engine;
+  return std::make_unique<const SeparableEngine<T>>(pb, f, options);  // checks the limit first
 }
 
 #define AUTOCONV_SEPARABLE(T)                                                                          \

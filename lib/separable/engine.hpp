@@ -38,10 +38,15 @@ std::vector<SeparablePass> separable_passes(const Problem& pb);
 /// Bytes of the engine's own buffers for a kernel of `terms` terms on the whole-array
 /// path (complex data or FFT/OverlapAdd passes: padded input, intermediate results,
 /// and for terms > 1 one output-sized accumulator); the passes' engines add their own
-/// scratch (Direct: ~1 MiB slab buffers per worker; FFT: FftLayout::block_bytes +
-/// spectrum_bytes of each pass). Real data with Direct passes (the default) runs tiled
-/// instead, in separable_tile_bytes per worker (SeparableEngine::workspace_bytes).
+/// scratch (separable_pass_bytes). Real data with Direct passes (the default) runs tiled
+/// instead, in separable_tile_bytes (SeparableEngine::workspace_bytes).
+/// Both paths also hold the padded positions' input indices (a table per axis).
 std::size_t separable_workspace_bytes(const Problem& pb, std::size_t value_bytes, int terms = 1);
+/// The scratch of one term's pass engines on the whole-array path, the passes running
+/// `methods` (in separable_passes' order): complex Direct passes a slab buffer per
+/// worker, FFT and OverlapAdd passes fft_layout_bytes; real Direct passes none.
+std::size_t separable_pass_bytes(const Problem& pb, const std::vector<Method>& methods, std::size_t real_bytes,
+                                 bool complex_data, std::size_t memory_limit, int workers);
 
 /// The tiled paths' geometry (real data, every pass Direct): run_tiled's tiles, or
 /// run_stream's tiles over the axes after 0 with their ring of result planes, and which
@@ -76,7 +81,7 @@ TileLeases separable_leases(const Problem& pb, const std::vector<SeparablePass>&
 /// serve every path the engine runs (contiguous views run_vfirst, others run_stream), so
 /// each buffer at its largest over those paths. `contiguous`: the same over the path of
 /// contiguous input and output rows alone (what a one-shot call on such views touches).
-/// `shared`: the engine's row of cval, once for all workers.
+/// `shared`: the engine's row of cval and its index tables, once for all workers.
 struct TileBytes {
   std::size_t worker = 0, contiguous = 0, shared = 0;
 };
@@ -109,7 +114,8 @@ struct SeparableOptions {
 
 /// The method a pass runs when SeparableOptions::pass_method is Auto: the cost
 /// model prices the pass on its own shape as a reused plan (Direct, FFT or OverlapAdd).
-Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers);
+Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers,
+                             std::size_t memory_limit);
 
 template <class T>
 class SeparableEngine {
@@ -117,11 +123,12 @@ class SeparableEngine {
   /// `factors`: the kernel in correlation order (problem.hpp), factored (factor_kernel).
   SeparableEngine(const Problem& pb, const Factors<T>& factors, const SeparableOptions& options = {});
   ~SeparableEngine();
-  /// Bytes the engine's own buffers can take when run on `workers` threads: the
-  /// whole-array path's (separable_workspace_bytes), or for the tiled paths (real
-  /// data, every pass Direct) separable_tile_bytes' worker bytes per worker plus its
-  /// shared cval row. On the whole-array path
-  /// the passes' engines add their own scratch (as for separable_workspace_bytes).
+  /// Bytes the engine's buffers can take when run on `workers` threads: on the
+  /// whole-array path separable_workspace_bytes plus each term's pass engines'
+  /// (separable_pass_bytes); on the tiled paths (real data, every pass Direct)
+  /// separable_tile_bytes' worker bytes per worker plus its shared bytes. The
+  /// constructor refuses (autoconv::error) before allocating when this exceeds the
+  /// options' memory_limit.
   std::size_t workspace_bytes(int workers) const;
 
   /// Computes the whole output. Shapes were checked by the caller.
@@ -203,6 +210,7 @@ class SeparableEngine {
   SeparableTiling tiling_;  // where tiled_: the tiles, run_stream's ring and forms
   TileLeases leases_;       // what each tiled path's lease grows a worker's buffers to
   std::vector<T> cval_row_; // leases_.fill values of the border's cval, read by all workers
+  std::size_t pass_limit_ = 0;  // the memory limit the FFT passes' layouts were chosen under
   void grow(Work& w, const TileLease& l) const;
   Pool<Work> tile_pool_;
 };
