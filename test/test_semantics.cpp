@@ -105,4 +105,8 @@ TEST_CASE("a float cval beyond float's range is what IEC 559 rounding of it give
     const auto below = autoconv::convolve(x, k, Border{Boundary::Constant, std::ldexp(1.0, 128) - std::ldexp(1.0, 103) - std::ldexp(1.0, 80)}, o);
     CHECK(below(3) == 0.25f * std::numeric_limits<float>::max());
   }
+  // The FFT engine takes the infinite cval's branch (outputs reading it summed directly).
+  autoconv::Options fft;
+  fft.method = autoconv::Method::FFT;
+  CHECK(std::isinf(autoconv::convolve(x, k, Border{Boundary::Constant, std::ldexp(1.0, 128)}, fft)(3)));
 }

@@ -40,7 +40,7 @@ inline constexpr bool is_value_type_v =
 /// faster there, take scratch blocks inside every transform (measured: 4 to 151 per
 /// execute, at most 320 KiB live, on 300² to 64 x 20000 double inputs). 1-D transforms
 /// of 8192 points or more (long signals, Streams) are planned without them and
-/// allocate nothing.
+/// allocate nothing, except under Planning::Estimate.
 ///
 /// Three forms, as the one-shot calls:
 /// - signal style `(op, shape, kernel, Mode)`: scipy.signal.convolve/correlate;

@@ -164,7 +164,7 @@ struct Options {
   /// Working memory a plan may use, in bytes (0 = half of the physical memory). A
   /// forced FFT above it fails before allocating; OverlapAdd shrinks its blocks.
   /// Method::Direct is the method of last resort and runs under any limit, in a slab
-  /// buffer per thread (explain shows its bytes: ~1 MiB for most problems, more where
+  /// buffer per thread (explain shows its bytes: ~1 MiB of doubles for most problems, more where
   /// the kernel spans many planes of a volume). FFTW's own plans and the scratch its
   /// multi-dimensional transforms take are not counted (docs/cost-model.md).
   std::size_t memory_limit = 0;

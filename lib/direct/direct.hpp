@@ -35,7 +35,7 @@ inline constexpr double direct_output_work = 16.0;
 /// slices a call can share between threads the same way.
 inline constexpr index_t direct_slab_1d_min = 2048;
 /// Bytes of the slab buffer one thread of the engine takes for `pb` with C-order
-/// output (`real_bytes`: 4 or 8): ~1 MiB of values for most problems, up to 16 MiB of
+/// output (`real_bytes`: 4 or 8): ~1 MiB of doubles for most problems, up to 16 MiB of
 /// doubles where the kernel spans many planes, more where its M0 planes alone do.
 std::size_t direct_buffer_bytes(const Problem& pb, std::size_t real_bytes, bool complex_data);
 

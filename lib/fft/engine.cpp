@@ -213,6 +213,10 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     std::vector<index_t> F(r);
     for (std::size_t i = 0; i < r; ++i) F[i] = cand[i][std::min<std::size_t>(cand[i].size() - 1, 3)];
     consider(F);
+    if (!found) {  // the smallest blocks, before giving up
+      for (std::size_t i = 0; i < r; ++i) F[i] = cand[i].front();
+      consider(F);
+    }
   }
   if (!found) {
     // The smallest blocks: what the limit must allow at these threads (a buffer per
@@ -768,8 +772,8 @@ void FftEngine<T>::recompute_nonfinite(const View<const T>& in, const View<T>& o
     }
   }
   // Per axis: the extended positions e in the window range that read input index p,
-  // pos[first[p] .. first[p + 1]) (one flat list: two allocations per axis, not one per
-  // input index), and the outputs [e - start, e - start + M - 1] that read e.
+  // pos[first[p] .. first[p + 1]) (one flat list: a few allocations per axis, not one
+  // per input index), and the outputs [e - start, e - start + M - 1] that read e.
   std::array<std::vector<index_t>, max_rank> first, pos;
   for (int d = 0; d < D; ++d) {
     const auto u = static_cast<std::size_t>(d);

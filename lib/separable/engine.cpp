@@ -1085,15 +1085,16 @@ std::size_t separable_pass_bytes(const Problem& pb, const std::vector<Method>& m
 }
 
 Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers,
-                             std::size_t memory_limit) {
-  // The cost model's choice for this 1-D pass as a reused plan (the engine keeps it),
-  // under the call's memory limit.
+                             std::size_t memory_limit, bool one_shot) {
+  // The cost model's choice for this 1-D pass, under the call's memory limit and priced
+  // as the call is (one-shot or reused), as the Separable candidate's passes are.
   cost::Request r;
   r.pb = pass;
   r.real_bytes = value_bytes;
   r.complex_data = complex_data;
   r.workers = std::max(1, workers);
   r.memory_limit = memory_limit;
+  r.one_shot = one_shot;
   return cost::decide(r, cost::machine_profile()).method;
 }
 
@@ -1286,7 +1287,8 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
     const Problem q = pass_problem(pb_, p);
     Method m = options.pass_method;
     if (m == Method::Auto)
-      m = separable_pass_method(q, sizeof(real_t<T>), is_complex_v<T>, options.workers, options.memory_limit);
+      m = separable_pass_method(q, sizeof(real_t<T>), is_complex_v<T>, options.workers, options.memory_limit,
+                                options.effort == fft::Effort::Estimate);  // make_request: one_shot = Estimate
     methods_.push_back(m);
   }
   tiled_ = !is_complex_v<T> && std::all_of(methods_.begin(), methods_.end(), [](Method m) { return m == Method::Direct; });

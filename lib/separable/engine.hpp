@@ -113,9 +113,11 @@ struct SeparableOptions {
 };
 
 /// The method a pass runs when SeparableOptions::pass_method is Auto: the cost
-/// model prices the pass on its own shape as a reused plan (Direct, FFT or OverlapAdd).
+/// model prices the pass on its own shape (Direct, FFT or OverlapAdd), one-shot as the
+/// call is (FFTW_ESTIMATE plans: the model's one-shot requests), as the model prices
+/// the Separable candidate's passes.
 Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers,
-                             std::size_t memory_limit);
+                             std::size_t memory_limit, bool one_shot);
 
 template <class T>
 class SeparableEngine {
