@@ -230,8 +230,10 @@ typename operand_traits<X>::result call_separable(const X& x, const std::vector<
 }  // namespace detail
 
 /// A read-only View of an Eigen Tensor, TensorMap, Matrix, Array, Map or Block (no copy).
-/// A TensorRef of a tensor's storage too; one of an expression has no storage to view:
-/// autoconv::error (evaluate it into a Tensor, or pass it to the calls, which do).
+/// A TensorRef of a tensor's storage too (the view lives as long as that storage: for
+/// a TensorRef of `.eval()`, as long as the TensorRef); one of an expression has no
+/// storage to view: autoconv::error (evaluate it into a Tensor, or pass it to the
+/// calls, which do).
 template <class X, class = std::enable_if_t<detail::is_operand_v<X> && detail::operand_traits<X>::direct>>
 View<const detail::scalar_of_t<X>> as_view(const X& x) {
   if constexpr (detail::is_tensor_ref<X>::value) {
