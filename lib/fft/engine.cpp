@@ -179,11 +179,8 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     const double mem = block > static_cast<double>(std::size_t(1) << 20) ? 2.0 : 1.0;
     return units * (fft::transform_cost(F) * mem + 6.0 * points);
   };
-  double best_quick = HUGE_VAL;
-  auto consider = [&](const std::vector<index_t>& F) {
-    double bytes = 0;
-    const double c = quick(F, &bytes);
-    if (bytes > static_cast<double>(memory_limit) || c >= best_quick) return;
+  // The overlap-save layout of transform lengths F: blocks of F - M + 1 outputs.
+  auto blocks_of = [&](const std::vector<index_t>& F) {
     std::vector<FftAxis> axes(r);
     for (std::size_t i = 0; i < r; ++i) {
       const int d = ta[i];
@@ -193,7 +190,14 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
       axes[i].B = std::min(L, F[i] - M + 1);
       axes[i].nblocks = (L + axes[i].B - 1) / axes[i].B;
     }
-    FftLayout l = finish(axes);
+    return finish(std::move(axes));
+  };
+  double best_quick = HUGE_VAL;
+  auto consider = [&](const std::vector<index_t>& F) {
+    double bytes = 0;
+    const double c = quick(F, &bytes);
+    if (bytes > static_cast<double>(memory_limit) || c >= best_quick) return;
+    FftLayout l = blocks_of(F);
     if (bytes_needed(l) > static_cast<double>(memory_limit)) return;
     best_quick = c;  // only a layout that fits raises the bar
     if (!found || l.predicted_cost < best.predicted_cost) best = std::move(l), found = true;
@@ -221,15 +225,9 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
   if (!found) {
     // The smallest blocks: what the limit must allow at these threads (a buffer per
     // concurrent block), and at one thread.
-    std::vector<FftAxis> axes(r);
-    for (std::size_t i = 0; i < r; ++i) {
-      const index_t M = pb.kernel[ta[i]], L = pb.output[ta[i]];
-      axes[i].axis = ta[i];
-      axes[i].F = cand[i].front();
-      axes[i].B = std::min(L, axes[i].F - M + 1);
-      axes[i].nblocks = (L + axes[i].B - 1) / axes[i].B;
-    }
-    const FftLayout l = finish(axes);
+    std::vector<index_t> F(r);
+    for (std::size_t i = 0; i < r; ++i) F[i] = cand[i].front();
+    const FftLayout l = blocks_of(F);
     const double need = bytes_needed(l);
     const double one = static_cast<double>(l.spectrum_bytes) + static_cast<double>(l.block_bytes);
     const index_t at_once = concurrent(l);

@@ -1413,7 +1413,10 @@ template <class T>
 void SeparableEngine<T>::grow(Work& w, const TileLease& l) const {
   auto at_least = [](auto& v, std::size_t n) {
     if (v.size() >= n) return;
-    v.reserve(n);  // exactly n: a resize that grows a vector may allocate up to twice its size
+    // Scratch: the old buffer goes before the new one comes (a reserve would copy it,
+    // holding both), and exactly n (a growing resize may allocate up to twice its size).
+    std::remove_reference_t<decltype(v)>().swap(v);
+    v.reserve(n);
     v.resize(n);
   };
   at_least(w.x, l.x);
