@@ -284,7 +284,7 @@ auto correlate(const X& x, const K& k, const Border& border, const Options& opti
 
 /// convolve(x, k, mode) into a caller's Tensor/TensorMap/Matrix of the result's shape. No
 /// result is allocated, but the call makes a temporary Plan (kernel copy, work buffers):
-/// for no allocation at all, make a Plan once and use execute(plan, x, out).
+/// for no allocation by autoconv, make a Plan once and use execute(plan, x, out).
 template <class X, class K, class Out, class = std::enable_if_t<detail::is_call_v<X, K> && detail::is_output_v<Out>>>
 void convolve(const X& x, const K& k, Mode mode, Out&& out, const Options& options = {}) {
   detail::call_into(Operation::Convolve, x, k, out, options, mode);
@@ -370,7 +370,8 @@ auto execute(const Plan<T>& plan, const X& x) {
   return out;
 }
 
-/// Runs a Plan on an Eigen input into a caller's output; allocates nothing in steady state.
+/// Runs a Plan on an Eigen input into a caller's output; autoconv allocates nothing in
+/// steady state (FFTW's own scratch aside: see Plan).
 template <class T, class X, class Out, class = std::enable_if_t<detail::is_operand_v<X> && detail::is_output_v<Out>>>
 void execute(const Plan<T>& plan, const X& x, Out&& out) {
   detail::Operand<X> xo(x);

@@ -34,13 +34,18 @@ inline constexpr bool is_value_type_v =
 /// Everything decided and precomputed once for one problem: input shape, kernel
 /// (copied), operation, mode or border, options. `execute` may then be called
 /// any number of times, from any number of threads at once; after the first
-/// call with a given memory layout the library allocates nothing. FFTW itself does
+/// call with a given memory layout the library allocates nothing, except on input
+/// holding NaN or inf to an FFT or OverlapAdd plan (the outputs those samples reach
+/// are found and recomputed directly, with bookkeeping made per call). FFTW itself does
 /// in some transforms: its buffered algorithms, which a Plan keeps for
 /// multi-dimensional transforms and 1-D ones under 8192 points because they are
 /// faster there, take scratch blocks inside every transform (measured: 4 to 151 per
 /// execute, at most 320 KiB live, on 300² to 64 x 20000 double inputs). 1-D transforms
-/// of 8192 points or more (long signals, Streams) are planned without them and
-/// allocate nothing, except under Planning::Estimate.
+/// of 8192 points or more (long signals, Streams) are planned without them (except
+/// under Planning::Estimate), and most then allocate nothing; but FFTW's flag for that
+/// does not rule out the buffered variants of its codelet solvers, which FFTW_MEASURE
+/// still picks for a few lengths (measured: 9-10 of the 198 lengths autoconv plans
+/// from 8192 to 2^21 in double, 7 in float; docs/architecture.md, "FFTW discipline").
 ///
 /// Three forms, as the one-shot calls:
 /// - signal style `(op, shape, kernel, Mode)`: scipy.signal.convolve/correlate;

@@ -115,6 +115,12 @@ Cache& cache() {
 // Multi-dimensional plans keep buffering (15-25% slower without), and so do one-shot
 // calls' FFTW_ESTIMATE plans (they allocate anyway; unbuffered, the one-shot 1e7 x
 // 10001 call ran 78 -> 68 ms in one program and 78 -> 82 in another).
+// FFTW_NO_BUFFERING does not rule out the buffered variants of FFTW's codelet solvers
+// ("dft-directbuf", "dftw-genericbuf"), which allocate per execute: MEASURE picked one
+// for 9-10 of the 198 lengths good_size gives in [8192, 2^21] (double; docs/
+// architecture.md, "FFTW discipline"). It also cannot plan in-place r2c of odd lengths,
+// which good_size did not return for any n from 8192 to 2^21 (checked; an odd length
+// costs 2.2x per point in its choice, and even ones lie within a few percent above n).
 constexpr int no_buffering_min = 8192;
 
 // Keep at most this many distinct shapes cached; plans in use are never evicted.
