@@ -145,7 +145,7 @@ TEST_CASE_TEMPLATE("1-D transforms of reused plans: FFTW's execute allocates not
   // solvers, which allocate inside every execute (lib/fft/fftw.cpp). Overlap-add
   // blocks of 30720 and one transform of 65536 or more, warm, counted at the C level.
   // FFTW_MEASURE may still pick a buffered codelet solver for a length by timing
-  // (docs/architecture.md, "FFTW discipline": 10 of 198 lengths in one scan, not these):
+  // (docs/architecture.md, "FFTW discipline": 9-10 of 198 lengths in a scan, not these):
   // a failure here would name FFTW's choice for this length, not an autoconv buffer.
   std::mt19937_64 rng(8);
   for (auto m : {autoconv::Method::OverlapAdd, autoconv::Method::FFT}) {
@@ -324,10 +324,10 @@ TEST_CASE_TEMPLATE("a separable plan's construction and first execute stay withi
       REQUIRE_MESSAGE(predicted > 0, what);
       o.method = autoconv::Method::Separable;
       // Beyond the engine's buffers, in bytes asked of operator new and posix_memalign
-      // (the FFT passes' transform buffers) over the whole
-      // construction (freed ones included): the plan's kernel copies, the factorisation's
-      // scratch (~12 kernel-sized arrays measured), the pass engines' tap lists, each
-      // worker's pool record. All proportional to the kernel, none to the input.
+      // (the FFT passes' transform buffers) over the whole construction (freed ones
+      // included): the plan's kernel copies, the factorisation's scratch (~12
+      // kernel-sized arrays measured), the pass engines' tap lists, each worker's pool
+      // record. All proportional to the kernel, none to the input.
       const std::size_t extra = 64 * 1024 + 32 * k.v.size() * sizeof(T);
       o.memory_limit = predicted - 1;
       long before = asked_bytes();
