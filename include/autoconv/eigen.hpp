@@ -371,7 +371,7 @@ auto execute(const Plan<T>& plan, const X& x) {
 }
 
 /// Runs a Plan on an Eigen input into a caller's output; autoconv allocates nothing in
-/// steady state (FFTW's own scratch aside: see Plan).
+/// steady state (NaN or inf input to FFT methods, and FFTW's own scratch, aside: see Plan).
 template <class T, class X, class Out, class = std::enable_if_t<detail::is_operand_v<X> && detail::is_output_v<Out>>>
 void execute(const Plan<T>& plan, const X& x, Out&& out) {
   detail::Operand<X> xo(x);

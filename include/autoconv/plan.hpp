@@ -34,9 +34,11 @@ inline constexpr bool is_value_type_v =
 /// Everything decided and precomputed once for one problem: input shape, kernel
 /// (copied), operation, mode or border, options. `execute` may then be called
 /// any number of times, from any number of threads at once; after the first
-/// call with a given memory layout the library allocates nothing, except on input
-/// holding NaN or inf to an FFT or OverlapAdd plan (the outputs those samples reach
-/// are found and recomputed directly, with bookkeeping made per call). FFTW itself does
+/// call with a given memory layout the library allocates nothing, except where an
+/// FFT or OverlapAdd plan, or a Separable plan's FFT pass, meets NaN or inf in its
+/// input or in a Constant border's value (for float, also a value that rounds to inf):
+/// the outputs those reach are found and recomputed directly, with bookkeeping made on
+/// every such call (docs/cost-model.md). FFTW itself does
 /// in some transforms: its buffered algorithms, which a Plan keeps for
 /// multi-dimensional transforms and 1-D ones under 8192 points because they are
 /// faster there, take scratch blocks inside every transform (measured: 4 to 151 per

@@ -105,9 +105,10 @@ class Stream {
   /// `out` and the stream untouched, on a wrong or negative shape, a too small or overlapping
   /// `out`, or after finish(). Allocates nothing once warm: after the first block, and
   /// with several threads once each has run one (the block plan's buffers are pooled
-  /// per concurrent use, as Plan::execute's; as there, FFTW's own scratch is the
-  /// exception: in blocks under 8192 points, any under Planning::Estimate, and in the
-  /// few measured plans that pick a buffered codelet solver; see Plan).
+  /// per concurrent use, as Plan::execute's; as there, the exceptions are blocks that
+  /// meet NaN or inf, and FFTW's own scratch: in blocks under 8192 points, any under
+  /// Planning::Estimate, and in the few measured plans that pick a buffered codelet
+  /// solver; see Plan).
   index_t push(View<const T> chunk, View<T> out);
   /// push() into a new vector: channel c's count outputs at [c * count, (c + 1) * count).
   std::vector<T> push(View<const T> chunk);
