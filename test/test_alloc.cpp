@@ -20,7 +20,34 @@ namespace {
 std::atomic<long> allocations{0};
 std::atomic<long> c_allocations{0};  // memalign / posix_memalign calls (FFTW allocates with them)
 std::atomic<long> new_bytes{0};      // bytes asked of operator new (every form)
+std::atomic<long> frees{0};          // operator delete calls on non-null pointers
+// When >= 0: the throwing forms of operator new fail (std::bad_alloc) once this many
+// more have succeeded; the failing one leaves it at -1 (off).
+std::atomic<long> fail_after{-1};
+bool fail_now() {
+  long left = fail_after.load();
+  while (left >= 0 && !fail_after.compare_exchange_weak(left, left - 1)) {
+  }
+  return left == 0;
 }
+// Every form of operator new counts here; alignment 0: malloc's own.
+void* counted(std::size_t n, std::size_t alignment, bool may_throw) {
+  if (may_throw && fail_now()) throw std::bad_alloc();
+  ++allocations;
+  new_bytes += static_cast<long>(n);
+  void* p = nullptr;
+  if (alignment == 0)
+    p = std::malloc(n ? n : 1);
+  else if (posix_memalign(&p, alignment, n ? n : 1) != 0)
+    p = nullptr;
+  if (!p && may_throw) throw std::bad_alloc();
+  return p;
+}
+void counted_free(void* p) noexcept {
+  if (p) ++frees;
+  std::free(p);
+}
+}  // namespace
 
 // FFTW allocates with memalign (and posix_memalign), not operator new: these count
 // every call and hand it on to the next definition (the C library, or ASan's).
@@ -35,48 +62,24 @@ extern "C" int posix_memalign(void** p, std::size_t a, std::size_t n) {
   return next(p, a, n);
 }
 
-void* operator new(std::size_t n) {
-  ++allocations;
-  new_bytes += static_cast<long>(n);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  ++allocations;
-  new_bytes += static_cast<long>(n);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  ++allocations;
-  new_bytes += static_cast<long>(n);
-  void* p = nullptr;
-  if (posix_memalign(&p, static_cast<std::size_t>(a), n ? n : 1) != 0) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void* operator new(std::size_t n) { return counted(n, 0, true); }
+void* operator new[](std::size_t n) { return counted(n, 0, true); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted(n, static_cast<std::size_t>(a), true); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted(n, static_cast<std::size_t>(a), true); }
 // The nothrow forms too (std::stable_sort's temporary buffer uses them): left to the
 // runtime, they would be freed by the replaced delete below (ASan: alloc-dealloc-mismatch).
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++allocations;
-  new_bytes += static_cast<long>(n);
-  return std::malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  ++allocations;
-  new_bytes += static_cast<long>(n);
-  return std::malloc(n ? n : 1);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n, 0, false); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n, 0, false); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
 
 using namespace testing;
 
@@ -335,4 +338,177 @@ TEST_CASE_TEMPLATE("a separable plan's construction and first execute stay withi
       ++made;
     }
   CHECK(made == 6);
+}
+
+namespace {
+// Runs f with the i-th allocation failing, for i = 0, 1, ... until f runs through
+// (at most `cap` tries); returns how many tries threw std::bad_alloc. Every other
+// exception, and a std::terminate from a throw inside a parallel region, fails the test.
+template <class F>
+int fail_each_allocation(F&& f, int cap = 4000) {
+  int failures = 0;
+  for (long i = 0; i < cap; ++i) {
+    fail_after = i;
+    try {
+      f();
+    } catch (const std::bad_alloc&) {
+      ++failures;
+      continue;
+    }
+    const bool ran_through = fail_after.load() >= 0;  // f made fewer than i + 1 allocations
+    fail_after = -1;
+    if (ran_through) return failures;
+  }
+  fail_after = -1;
+  FAIL("still failing after ", cap, " tries");
+  return failures;
+}
+long live() { return allocations.load() - frees.load(); }
+}  // namespace
+
+TEST_CASE_TEMPLATE("running out of memory: std::bad_alloc, nothing leaked, the plan works after", T, double,
+                   std::complex<float>) {
+  // Every allocation of a plan's construction and of its first execute (where its
+  // buffers are made and leased) fails in turn. The pools had leaked the objects a
+  // lease had taken when a later one could not be made. Counted: operator new calls
+  // less operator delete calls, back where they were once the plan is gone; the
+  // sanitizer job's leak check watches the rest.
+  std::mt19937_64 rng(11);
+  struct Setup {
+    Shape xs, ks;
+    autoconv::Method m;
+  };
+  const Setup setups[] = {{Shape{3000}, Shape{31}, autoconv::Method::Direct},
+                          {Shape{40, 30}, Shape{5, 4}, autoconv::Method::Direct},
+                          {Shape{3000}, Shape{301}, autoconv::Method::FFT},
+                          {Shape{20, 18, 16}, Shape{3, 3, 3}, autoconv::Method::FFT},
+                          {Shape{20000}, Shape{501}, autoconv::Method::OverlapAdd},
+                          {Shape{70, 90}, Shape{5, 6}, autoconv::Method::Separable},
+                          {Shape{20, 18, 16}, Shape{3, 4, 5}, autoconv::Method::Separable}};
+  for (const auto& s : setups)
+    for (int threads : {1, 2}) {
+      const bool separable = s.m == autoconv::Method::Separable;
+      auto [x, k, out, o] = make_case<T>(s.xs, s.ks, s.m, rng);
+      if (separable) k = random_rank1<T>(s.ks, rng);
+      o.threads = threads;
+      const autoconv::Border b{autoconv::Boundary::Reflect};
+      const std::string what = std::string(autoconv::to_string(s.m)) + " x " + s.xs.str() + " kernel " +
+                               s.ks.str() + " threads " + std::to_string(threads);
+      Array<T> expected(s.xs);
+      autoconv::Plan<T>(autoconv::Operation::Convolve, s.xs, k.view(), b, o).execute(x.view(), expected.view());
+      // Construction: every failure throws, and what it made is freed.
+      long before = live();
+      const int construct_failures = fail_each_allocation([&] {
+        const autoconv::Plan<T> plan(autoconv::Operation::Convolve, s.xs, k.view(), b, o);
+      });
+      long leaked = live() - before;
+      CHECK_MESSAGE(leaked == 0, what, ": construction leaked ", leaked, " allocations");
+      CHECK_MESSAGE(construct_failures > 0, what);
+      // First execute of one plan: each failure leaves the plan usable. (No doctest
+      // check inside the counted span: its first checks allocate records it keeps.)
+      before = live();
+      int failures = 0;
+      double error = 0;
+      {
+        const autoconv::Plan<T> plan(autoconv::Operation::Convolve, s.xs, k.view(), b, o);
+        failures = fail_each_allocation([&] { plan.execute(x.view(), out.view()); });
+        plan.execute(x.view(), out.view());
+        error = max_abs_diff<T>(out.view(), expected);
+      }
+      leaked = live() - before;
+      CHECK_MESSAGE(failures > 0, what);  // the first execute allocates (buffers, pool records)
+      CHECK_MESSAGE(error == 0, what);
+      CHECK_MESSAGE(leaked == 0, what, ": execute leaked ", leaked, " allocations");
+    }
+}
+
+TEST_CASE_TEMPLATE("a stream that runs out of memory refuses to go on until reset(), then streams right", T, double,
+                   std::complex<float>) {
+  // Each allocation of a stream's pushes and finish fails in turn (its first blocks
+  // make their buffers, on 2 threads inside a parallel region: that had ended the
+  // program, as an exception leaving an OpenMP worker does). The
+  // call throws std::bad_alloc; the stream then refuses push and finish until reset(),
+  // after which the same signal gives the same outputs; nothing leaks.
+  std::mt19937_64 rng(12);
+  for (auto m : {autoconv::Method::Direct, autoconv::Method::OverlapAdd})
+    for (index_t channels : {1, 8})
+      for (int threads : {1, 2}) {
+        // 10001 taps: blocks of ~1e5 points, worth a thread each, so that one channel's
+        // blocks run 2 at once (and 8 channels' pushes on 2 threads).
+        const bool direct = m == autoconv::Method::Direct;
+        const index_t M = direct ? 31 : 10001, n = direct ? 20000 : 300000, chunk = direct ? 4000 : 50000;
+        const auto k = random_array<T>(Shape{M}, rng);
+        const auto x = random_array<T>(Shape{channels, n}, rng);
+        autoconv::Options o;
+        o.method = m;
+        o.threads = threads;
+        o.planning = autoconv::Planning::Estimate;
+        const std::string what = std::string(autoconv::to_string(m)) + " channels " + std::to_string(channels) +
+                                 " threads " + std::to_string(threads);
+        const autoconv::Border b{autoconv::Boundary::Reflect};
+        const index_t cols = n + 2 * M + 8 * 4096;  // more than any push of `chunk` or finish returns
+        Array<T> got(Shape{channels, n}), buf(Shape{channels, cols});
+        // The whole signal through s into got (column count returned); no allocation
+        // of its own, so that every one counted is the stream's.
+        auto run = [&](autoconv::Stream<T>& s) {
+          index_t w = 0;
+          auto take = [&](index_t count) {
+            for (index_t r = 0; r < channels; ++r)
+              for (index_t j = 0; j < count; ++j)
+                got.v[static_cast<std::size_t>(r * n + w + j)] = buf.v[static_cast<std::size_t>(r * cols + j)];
+            w += count;
+          };
+          for (index_t c0 = 0; c0 < n; c0 += chunk)
+            take(s.push(autoconv::View<const T>(x.v.data() + c0, Shape{channels, chunk}, Shape{n, 1}), buf.view()));
+          take(s.finish(buf.view()));
+          return w;
+        };
+        Array<T> expected;
+        {
+          autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), b, o, channels);
+          REQUIRE(run(s) == n);
+          expected = got;
+        }
+        // Counted from here (no doctest check inside: its first checks allocate records
+        // it keeps); what went wrong is tallied and checked after.
+        const long before = live();
+        int failures = 0, not_refused = 0, wrong_after_reset = 0;
+        for (long i = 0;; ++i) {
+          if (i >= 2000) FAIL(what, ": still failing after 2000 tries");
+          autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), b, o, channels);
+          fail_after = i;
+          try {
+            run(s);
+          } catch (const std::bad_alloc&) {
+            fail_after = -1;
+            ++failures;
+            auto refuses = [&](auto&& call) {
+              try {
+                call();
+              } catch (const autoconv::error& e) {
+                return std::string(e.what()).find("call reset()") != std::string::npos;
+              }
+              return false;
+            };
+            not_refused += !refuses([&] { s.push(x.view(), buf.view()); });
+            not_refused += !refuses([&] { s.finish(buf.view()); });
+            s.reset();
+            wrong_after_reset += run(s) != n || got.v != expected.v;
+            continue;
+          }
+          const bool ran_through = fail_after.load() >= 0;
+          fail_after = -1;
+          if (ran_through) break;
+        }
+        const long leaked = live() - before;
+        CHECK_MESSAGE(not_refused == 0, what);
+        CHECK_MESSAGE(wrong_after_reset == 0, what);
+        // Direct streams make every buffer in the constructor; overlap-save ones lease
+        // the block engine's in their first blocks.
+        if (m == autoconv::Method::Direct)
+          CHECK_MESSAGE(failures == 0, what);
+        else
+          CHECK_MESSAGE(failures > 0, what);
+        CHECK_MESSAGE(leaked == 0, what, ": leaked ", leaked, " allocations");
+      }
 }

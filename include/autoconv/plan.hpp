@@ -87,7 +87,10 @@ class Plan {
 
   /// Compute the result for `input` into `output` (any strides). Throws
   /// autoconv::error, leaving `output` untouched, if a shape differs from the
-  /// plan's or if `output` overlaps `input` or itself.
+  /// plan's or if `output` overlaps `input` or itself. Throws std::bad_alloc if memory
+  /// runs out (in practice only in a first execute, where the buffers are made; from
+  /// any thread of the call): `output` is then partly written, nothing leaks, and the
+  /// plan stays usable.
   void execute(View<const T> input, View<T> output) const;
 
  private:

@@ -45,6 +45,10 @@ struct StreamImpl;
 /// time a block length is planned in a process; later streams reuse the cached plan).
 /// Planning::Estimate makes it instant, at some risk of slower blocks.
 /// A Stream is not thread-safe (push changes it); it is movable, not copyable.
+/// Where memory runs out inside push() or finish() (std::bad_alloc: in practice in
+/// the first blocks, where buffers are made), the call stops part way: `out` is partly
+/// written and the stream's state is lost, so push() and finish() then throw
+/// autoconv::error until reset().
 template <class T>
 class Stream {
   static_assert(is_value_type_v<T>, "autoconv::Stream<T>: T must be float, double or std::complex of either");

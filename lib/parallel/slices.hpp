@@ -3,7 +3,9 @@
 // for_each_slice; only this file opens OpenMP parallel regions.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <exception>
 
 #include <autoconv/types.hpp>
 
@@ -46,13 +48,26 @@ inline int resolve_threads(int requested, index_t slices, double work) {
 
 /// Calls fn(slice, worker) for every slice in [0, n), on `threads` workers
 /// (worker in [0, threads)). Slices are handed out dynamically; the result of a
-/// slice must not depend on which worker runs it. fn must not throw.
+/// slice must not depend on which worker runs it. An exception from fn (in practice
+/// std::bad_alloc where a slice's scratch grows) does not escape a worker (that would
+/// end the program): the first is kept, the slices not yet started are skipped, and it
+/// is rethrown on the calling thread once every worker has stopped.
 template <class Fn>
 void for_each_slice(index_t n, int threads, Fn&& fn) {
 #ifdef _OPENMP
   if (threads > 1 && n > 1) {
+    std::exception_ptr first;
+    std::atomic<bool> failed{false};
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (index_t s = 0; s < n; ++s) fn(s, omp_get_thread_num());
+    for (index_t s = 0; s < n; ++s) {
+      if (failed.load(std::memory_order_relaxed)) continue;
+      try {
+        fn(s, omp_get_thread_num());
+      } catch (...) {
+        if (!failed.exchange(true)) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
     return;
   }
 #endif

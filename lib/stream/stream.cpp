@@ -134,6 +134,7 @@ struct StreamImpl {
   index_t E = 0;        // x_ext samples fed per channel
   index_t emitted = 0;  // outputs returned per channel
   bool running = false, done = false;
+  bool broken = false;  // a push or finish threw part way (std::bad_alloc): state lost until reset()
 
   // Outputs the core has produced after E samples of x_ext.
   index_t computed(index_t e) const {
@@ -225,13 +226,20 @@ struct StreamImpl {
 
   void reset() {
     N = E = emitted = 0;
-    done = false;
+    done = broken = false;
     running = H == 0;
     for (Channel& c : ch) {
       c.fill = c.pos = 0;
       if (running) feed_left(c);
     }
     if (running) E = left;
+  }
+
+  // Throws for a stream an earlier push or finish left part way (see broken).
+  void check_whole(const char* api) const {
+    if (broken)
+      throw error(std::string(api) + ": an earlier push() or finish() stopped part way on an exception (out of "
+                  "memory) and the stream's state is lost; call reset() to start a new signal");
   }
 };
 
@@ -517,6 +525,7 @@ template <class T>
 index_t Stream<T>::push(View<const T> chunk, View<T> out) {
   auto& s = *impl_;
   const char* api = "autoconv::Stream::push";  // (no std::string: a warm push allocates nothing)
+  s.check_whole(api);
   if (s.done) throw error(std::string(api) + ": called after finish(); call reset() to start a new signal");
   if (!detail::rows_ok(chunk, s.C))
     throw error(std::string(api) + ": chunk has shape " + chunk.shape().str() + " but the stream has " + std::to_string(s.C) +
@@ -529,6 +538,7 @@ index_t Stream<T>::push(View<const T> chunk, View<T> out) {
   if (n == 0) return 0;
 
   const index_t n0 = s.N, M = s.M;
+  s.broken = true;  // until the push is through (an exception leaves it set)
   s.N = n0 + n;
   const bool start_now = !s.running && s.N >= s.H;
   const index_t crs = detail::row_stride(chunk), ccs = detail::col_stride(chunk);
@@ -557,6 +567,7 @@ index_t Stream<T>::push(View<const T> chunk, View<T> out) {
     s.E += n;
   }
   s.emitted += count;
+  s.broken = false;
   return count;
 }
 
@@ -573,6 +584,7 @@ template <class T>
 index_t Stream<T>::finish(View<T> out) {
   auto& s = *impl_;
   const char* api = "autoconv::Stream::finish";
+  s.check_whole(api);
   if (s.done) throw error(std::string(api) + ": called twice; call reset() to start a new signal");
   if (s.N == 0)
     throw error(std::string(api) + ": no samples were pushed; an empty signal has no convolution (the batch call refuses it too)");
@@ -580,6 +592,7 @@ index_t Stream<T>::finish(View<T> out) {
   detail::check_out(s, out, static_cast<const View<const T>*>(nullptr), count, api);
   const index_t N = s.N, M = s.M, L = s.batch_length(N);
   const index_t ors = detail::row_stride(out), ocs = detail::col_stride(out);
+  s.broken = true;  // until finish is through
   if (N < M) {
     // Shorter than the kernel: the extensions may wrap around the whole signal and
     // 'valid' swaps the operands; the batch call on the samples kept says what is left.
@@ -619,6 +632,7 @@ index_t Stream<T>::finish(View<T> out) {
     });
   }
   s.done = true;
+  s.broken = false;
   s.emitted += count;
   return count;
 }
