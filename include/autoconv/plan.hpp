@@ -59,7 +59,8 @@ inline constexpr bool is_value_type_v =
 /// Copying a Plan is cheap and shares the precomputed state.
 ///
 /// The constructors throw autoconv::error for bad arguments (the message names the
-/// argument and the shapes; see docs/errors.md), and std::bad_alloc if memory runs out.
+/// argument and the shapes; see docs/errors.md), and std::bad_alloc if memory runs out
+/// (FFTW's planner aborts the program instead when its own allocations fail).
 /// With Planning::Auto a Plan plans its transforms with FFTW_MEASURE, capped at 1 s per
 /// transform shape and cached process-wide: the first Plan of a large FFT problem may
 /// take seconds, later ones of the same shapes reuse the plans. Plans may be made from
@@ -87,10 +88,11 @@ class Plan {
 
   /// Compute the result for `input` into `output` (any strides). Throws
   /// autoconv::error, leaving `output` untouched, if a shape differs from the
-  /// plan's or if `output` overlaps `input` or itself. Throws std::bad_alloc if memory
-  /// runs out (in practice only in a first execute, where the buffers are made; from
-  /// any thread of the call): `output` is then partly written, nothing leaks, and the
-  /// plan stays usable.
+  /// plan's or if `output` overlaps `input` or itself. Throws std::bad_alloc where
+  /// autoconv's own allocations fail (where this call allocates: see above; from any
+  /// thread of the call): `output` is then partly written, nothing leaks, and the plan
+  /// stays usable. FFTW's own allocations (its scratch, see above) abort the program
+  /// when they fail, as FFTW does.
   void execute(View<const T> input, View<T> output) const;
 
  private:

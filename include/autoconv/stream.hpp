@@ -48,7 +48,9 @@ struct StreamImpl;
 /// Where memory runs out inside push() or finish() (std::bad_alloc: in practice in
 /// the first blocks, where buffers are made), the call stops part way: `out` is partly
 /// written and the stream's state is lost, so push() and finish() then throw
-/// autoconv::error until reset().
+/// autoconv::error, and output_size() and finish_size() return 0, until reset().
+/// (A std::bad_alloc before the channels are fed, e.g. finish() of a signal shorter
+/// than the kernel, leaves the stream as it was.)
 template <class T>
 class Stream {
   static_assert(is_value_type_v<T>, "autoconv::Stream<T>: T must be float, double or std::complex of either");

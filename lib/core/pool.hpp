@@ -12,8 +12,9 @@ namespace autoconv::detail {
 /// Most workers one call can take scratch for (resolve_threads never asks for more).
 inline constexpr int max_workers = 256;
 
-/// A pool of W. A Lease takes n objects for one call, before any parallel region (so
-/// nothing inside one can throw), and returns them to the pool when it ends.
+/// A pool of W. A Lease takes n objects for one call (engines take them before their
+/// parallel region; a stream's blocks may lease inside one, where for_each_slice
+/// carries an exception out) and returns them to the pool when it ends.
 ///
 /// Exception safety: where making an object or prepare throws (std::bad_alloc while a
 /// buffer grows), the objects already taken go back to the pool before the exception

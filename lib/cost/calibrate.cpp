@@ -222,7 +222,7 @@ double measure_touch() {
     const double t0 = now();
     void* p = autoconv::detail::fft::allocate(bytes);
     std::memset(p, 1, bytes);
-    autoconv::detail::fft::release(p);
+    autoconv::detail::fft::release(p, bytes);
     t.push_back(now() - t0);
   }
   std::sort(t.begin(), t.end());

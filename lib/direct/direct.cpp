@@ -704,7 +704,8 @@ void DirectEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   }
   const int nt = resolve_threads(threads, nslabs, work);
 
-  // Buffers are taken before the parallel region so nothing in it can throw.
+  // Buffers are taken before the parallel region (only a buffer's row flags may grow
+  // inside it, on first use; for_each_slice carries a std::bad_alloc out).
   typename Pool<Buffer>::Lease bufs(pool_, nt, [&](Buffer& b) { b.reserve(buf_elems); });
 
   const R cval = pb_.outside_value<R>();

@@ -289,12 +289,15 @@ std::map<BatchKey, std::shared_ptr<Batch>>& batch_cache() {
 std::shared_ptr<const Batch> batch(Batch::Kind kind, int n, int howmany, int stride, int dist, bool single,
                                    Effort effort) {
   const BatchKey key{static_cast<int>(kind), n, howmany, stride, dist, single, static_cast<int>(effort)};
+  // Declared before the lock: a batch dropped by an exception (std::bad_alloc, a plan
+  // FFTW refuses) is destroyed after the lock is released, as its destructor takes it.
+  std::shared_ptr<Batch> b;
   FftwLock lock;
   init_locked();
   auto& c = batch_cache();
   auto it = c.find(key);
   if (it != c.end()) return it->second;
-  auto b = std::make_shared<Batch>();
+  b = std::make_shared<Batch>();
   b->kind = kind;
   b->single = single;
   // Scratch covering the batch's footprint (in complex values), as aligned as any buffer.
@@ -401,21 +404,25 @@ double transform_cost(const std::vector<index_t>& n) {
   return total * per_point;
 }
 
+namespace {
+// Large buffers on 2 MiB boundaries with MADV_HUGEPAGE (this machine's THP mode is
+// madvise-only): FFTW ran 1.6-3.7x faster on them for the largest transforms.
+constexpr std::size_t huge_page = std::size_t(2) << 20;
+std::size_t alignment_of(std::size_t bytes) { return bytes >= 4 * huge_page ? huge_page : 64; }
+}  // namespace
+
 void* allocate(std::size_t bytes) {
-  // Large buffers on 2 MiB boundaries with MADV_HUGEPAGE (this machine's THP mode is
-  // madvise-only): FFTW ran 1.6-3.7x faster on them for the largest transforms.
-  constexpr std::size_t huge = std::size_t(2) << 20;
-  const bool big = bytes >= 4 * huge;
-  const std::size_t align = big ? huge : 64;
-  void* p = nullptr;
-  if (posix_memalign(&p, align, bytes ? bytes : 1) != 0) throw std::bad_alloc();
+  // Through the aligned operator new: std::bad_alloc when memory runs out, and a
+  // program's replacement of operator new sees these buffers too.
+  const std::size_t align = alignment_of(bytes);
+  void* p = ::operator new(bytes ? bytes : 1, std::align_val_t(align));
 #ifdef MADV_HUGEPAGE
-  if (big) madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+  if (align == huge_page) madvise(p, (bytes + huge_page - 1) / huge_page * huge_page, MADV_HUGEPAGE);
 #endif
   return p;
 }
 
-void release(void* p) noexcept { std::free(p); }
+void release(void* p, std::size_t bytes) noexcept { ::operator delete(p, std::align_val_t(alignment_of(bytes))); }
 
 }  // namespace detail::fft
 

@@ -81,20 +81,27 @@ double transform_cost(const std::vector<index_t>& n);
 
 /// 64-byte-aligned allocation of `bytes`, backed by transparent huge pages when large
 /// (madvise: FFTW runs up to ~2-4x faster on 2 MiB pages for big transforms here).
+/// Made with the aligned operator new: throws std::bad_alloc.
 void* allocate(std::size_t bytes);
-void release(void* p) noexcept;
+/// Frees what allocate(bytes) returned (the same `bytes`).
+void release(void* p, std::size_t bytes) noexcept;
 
 /// Owning buffer of T made with allocate().
 template <class T>
 struct Buffer {
   struct Free {
-    void operator()(T* p) const noexcept { release(p); }
+    std::size_t bytes = 0;
+    void operator()(T* p) const noexcept { release(p, bytes); }
   };
   std::unique_ptr<T[], Free> data;
   std::size_t size = 0;
+  /// Room for n values (contents not kept). The old buffer goes first: not both held
+  /// at once, and empty (size 0) if the new one cannot be had.
   void reserve(std::size_t n) {
     if (n <= size) return;
-    data.reset(static_cast<T*>(allocate(n * sizeof(T))));
+    data.reset();
+    size = 0;
+    data = std::unique_ptr<T[], Free>(static_cast<T*>(allocate(n * sizeof(T))), Free{n * sizeof(T)});
     size = n;
   }
 };

@@ -497,7 +497,7 @@ index_t count_sum(index_t a, index_t b, const char* api, index_t n) {
 template <class T>
 index_t Stream<T>::output_size(index_t n) const {
   const auto& s = *impl_;
-  if (s.done || n <= 0) return 0;
+  if (s.done || s.broken || n <= 0) return 0;
   const char* api = "autoconv::Stream::output_size";
   index_t e = count_sum(s.E, n, api, n);
   if (!s.running) {
@@ -517,7 +517,7 @@ index_t Stream<T>::max_output_size(index_t n) const {
 template <class T>
 index_t Stream<T>::finish_size() const {
   const auto& s = *impl_;
-  if (s.done || s.N == 0) return 0;
+  if (s.done || s.broken || s.N == 0) return 0;
   return s.batch_length(s.N) - s.emitted;
 }
 
@@ -592,7 +592,6 @@ index_t Stream<T>::finish(View<T> out) {
   detail::check_out(s, out, static_cast<const View<const T>*>(nullptr), count, api);
   const index_t N = s.N, M = s.M, L = s.batch_length(N);
   const index_t ors = detail::row_stride(out), ocs = detail::col_stride(out);
-  s.broken = true;  // until finish is through
   if (N < M) {
     // Shorter than the kernel: the extensions may wrap around the whole signal and
     // 'valid' swaps the operands; the batch call on the samples kept says what is left.
@@ -613,6 +612,7 @@ index_t Stream<T>::finish(View<T> out) {
     // The right extension from the last M samples, then the last partial block.
     const index_t right = L + s.start - N;
     std::vector<T> last(s.F ? static_cast<std::size_t>(s.C * s.K * s.B) : 0);
+    s.broken = true;  // the channels are fed from here: until finish is through
     detail::for_each_slice(s.C, detail::resolve_threads(s.opt.threads, s.C, 0), [&](index_t r, int) {
       auto& c = s.ch[static_cast<std::size_t>(r)];
       T* o = out.data() + r * ors;

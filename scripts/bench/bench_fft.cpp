@@ -109,8 +109,8 @@ double time_raw(const std::vector<int>& F, int reps) {
   }
   fftw_destroy_plan(f);
   fftw_destroy_plan(b);
-  autoconv::detail::fft::release(buf);
-  autoconv::detail::fft::release(ker);
+  autoconv::detail::fft::release(buf, 2 * nc * sizeof(double));
+  autoconv::detail::fft::release(ker, 2 * nc * sizeof(double));
   return median(t);
 }
 
