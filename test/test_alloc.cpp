@@ -18,7 +18,7 @@
 
 namespace {
 std::atomic<long> allocations{0};
-std::atomic<long> c_allocations{0};  // memalign / posix_memalign calls (FFTW allocates with them)
+std::atomic<long> c_allocations{0};  // memalign / posix_memalign calls: FFTW's, and the aligned operator new below
 std::atomic<long> new_bytes{0};      // bytes asked of operator new (every form)
 std::atomic<long> frees{0};          // operator delete calls on non-null pointers
 // When >= 0: the throwing forms of operator new fail (std::bad_alloc) once this many
@@ -153,7 +153,7 @@ TEST_CASE_TEMPLATE("1-D transforms of reused plans: FFTW's execute allocates not
     for (int i = 0; i < 3; ++i) plan.execute(x.view(), out.view());
     const long made = allocations.load() - before, c_made = c_allocations.load() - c_before;
     CHECK_MESSAGE(made == 0, autoconv::to_string(m));
-    CHECK_MESSAGE(c_made == 0, autoconv::to_string(m), " (memalign calls in FFTW)");
+    CHECK_MESSAGE(c_made == 0, autoconv::to_string(m), " (memalign calls: FFTW's, as operator new made none)");
   }
 }
 
@@ -499,7 +499,7 @@ TEST_CASE_TEMPLATE("a stream that runs out of memory refuses to go on until rese
         // Counted from here (no doctest check inside: its first checks allocate records
         // it keeps); what went wrong is tallied and checked after.
         const long before = live();
-        int failures = 0, not_refused = 0, wrong_kept = 0, wrong_after_reset = 0;
+        int failures = 0, not_refused = 0, kept_count = 0, wrong_kept = 0, wrong_after_reset = 0;
         for (long i = 0;; ++i) {
           if (i >= 2000) FAIL(what, ": still failing after 2000 tries");
           autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), b, o, channels);
@@ -524,6 +524,7 @@ TEST_CASE_TEMPLATE("a stream that runs out of memory refuses to go on until rese
               try {
                 take(s.finish(buf.view()));
                 kept = true;
+                ++kept_count;
                 wrong_kept += w != n || got.v != expected.v;
               } catch (const autoconv::error&) {
               }
@@ -531,6 +532,7 @@ TEST_CASE_TEMPLATE("a stream that runs out of memory refuses to go on until rese
             if (!kept) {
               not_refused += !refuses([&] { s.push(x.view(), buf.view()); });
               not_refused += !refuses([&] { s.finish(buf.view()); });
+              not_refused += s.output_size(chunk) != 0 || s.finish_size() != 0;
             }
             s.reset();
             wrong_after_reset += run(s) != n || got.v != expected.v;
@@ -543,6 +545,10 @@ TEST_CASE_TEMPLATE("a stream that runs out of memory refuses to go on until rese
         const long leaked = live() - before;
         CHECK_MESSAGE(not_refused == 0, what);
         CHECK_MESSAGE(wrong_kept == 0, what);
+        // An overlap-save finish takes a buffer for its last blocks before it feeds the
+        // channels: failing that one keeps the stream. (On 1 thread, where the order of
+        // the allocations, and so which try fails it, does not depend on scheduling.)
+        if (m == autoconv::Method::OverlapAdd && threads == 1) CHECK_MESSAGE(kept_count > 0, what);
         CHECK_MESSAGE(wrong_after_reset == 0, what);
         // Direct streams make every buffer in the constructor; overlap-save ones lease
         // the block engine's in their first blocks.

@@ -45,12 +45,13 @@ struct StreamImpl;
 /// time a block length is planned in a process; later streams reuse the cached plan).
 /// Planning::Estimate makes it instant, at some risk of slower blocks.
 /// A Stream is not thread-safe (push changes it); it is movable, not copyable.
-/// Where memory runs out inside push() or finish() (std::bad_alloc: in practice in
-/// the first blocks, where buffers are made), the call stops part way: `out` is partly
-/// written and the stream's state is lost, so push() and finish() then throw
-/// autoconv::error, and output_size() and finish_size() return 0, until reset().
-/// (A std::bad_alloc before the channels are fed, e.g. finish() of a signal shorter
-/// than the kernel, leaves the stream as it was.)
+/// Where memory runs out inside push() or finish() (std::bad_alloc: in the first
+/// blocks, where buffers are made, and in finish(), which allocates), the call stops
+/// part way. Once the channels were being fed, `out` is partly written and the stream's
+/// state is lost: push() and finish() then throw autoconv::error, output_size() and
+/// finish_size() return 0, and samples_in() may count the lost chunk, until reset().
+/// A std::bad_alloc before the channels are fed (finish()'s own buffers, a finish() of
+/// a signal shorter than the kernel) leaves the stream as it was.
 template <class T>
 class Stream {
   static_assert(is_value_type_v<T>, "autoconv::Stream<T>: T must be float, double or std::complex of either");
@@ -94,14 +95,16 @@ class Stream {
   bool finished() const;
 
   /// Exactly how many samples per channel the next push of `n` samples per channel
-  /// returns (0 after finish(), 0 for n <= 0). The output given to push needs at least
+  /// returns (0 after finish(), 0 for n <= 0, 0 after an interrupted call, see the
+  /// class comment). The output given to push needs at least
   /// this many columns. Throws autoconv::error when the count would overflow index_t.
   index_t output_size(index_t n) const;
   /// An upper bound of output_size(n) whatever the stream's state:
   /// n + kernel_size() - 1 + latency(). A buffer this wide serves every push of n samples.
   /// Throws autoconv::error when that sum overflows index_t.
   index_t max_output_size(index_t n) const;
-  /// Exactly how many samples per channel finish() returns now.
+  /// Exactly how many samples per channel finish() returns now (0 after an
+  /// interrupted call, see the class comment).
   index_t finish_size() const;
 
   /// Takes the next `n` samples of every channel (`chunk`: shape `{n}`, or `{channels, n}`;

@@ -46,11 +46,13 @@ struct FftwLock {
 // Once, under the lock: FFTW's threads and the wisdom file named by AUTOCONV_WISDOM.
 bool wisdom_from_string(const std::string& text);
 void init_locked() {
-  static bool done = false;
-  if (done) return;
-  done = true;
-  fftw_init_threads();
-  fftwf_init_threads();
+  static bool threads = false, wisdom = false;
+  if (!threads) {
+    fftw_init_threads();
+    fftwf_init_threads();
+    threads = true;
+  }
+  if (wisdom) return;
   if (const char* path = std::getenv("AUTOCONV_WISDOM")) {
     std::ifstream f(path);
     if (f) {
@@ -59,6 +61,7 @@ void init_locked() {
       wisdom_from_string(ss.str());
     }
   }
+  wisdom = true;  // after the read: a std::bad_alloc in it leaves it to the next call
 }
 
 // A wisdom file holds FFTW's double-precision wisdom and its single-precision
@@ -441,14 +444,10 @@ bool save_wisdom(const std::string& path) {
   {
     detail::fft::FftwLock lock;
     detail::fft::init_locked();
-    if (char* d = fftw_export_wisdom_to_string()) {
-      text += d;
-      std::free(d);
-    }
-    if (char* s = fftwf_export_wisdom_to_string()) {
-      text += s;
-      std::free(s);
-    }
+    // Held by unique_ptr: freed (as FFTW asks, with free) also if the append throws.
+    using Owned = std::unique_ptr<char, decltype(&std::free)>;
+    if (Owned d{fftw_export_wisdom_to_string(), &std::free}) text += d.get();
+    if (Owned s{fftwf_export_wisdom_to_string(), &std::free}) text += s.get();
   }
   std::ofstream f(path, std::ios::trunc);
   if (!f) return false;
