@@ -499,49 +499,46 @@ TEST_CASE_TEMPLATE("a stream that runs out of memory refuses to go on until rese
         // Counted from here (no doctest check inside: its first checks allocate records
         // it keeps); what went wrong is tallied and checked after.
         const long before = live();
-        int failures = 0, not_refused = 0, kept_count = 0, wrong_kept = 0, wrong_after_reset = 0;
-        for (long i = 0;; ++i) {
-          if (i >= 2000) FAIL(what, ": still failing after 2000 tries");
-          autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), b, o, channels);
-          fail_after = i;
-          try {
-            run(s);
-          } catch (const std::bad_alloc&) {
-            fail_after = -1;
-            ++failures;
-            auto refuses = [&](auto&& call) {
+        int not_refused = 0, kept_count = 0, wrong_kept = 0, wrong_after_reset = 0;
+        const int failures = fail_each_allocation(
+            [&](auto arm) {
+              autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), b, o, channels);
+              arm();
               try {
-                call();
-              } catch (const autoconv::error& e) {
-                return std::string(e.what()).find("call reset()") != std::string::npos;
+                run(s);
+              } catch (const std::bad_alloc&) {
+                fail_after = -1;
+                auto refuses = [&](auto&& call) {
+                  try {
+                    call();
+                  } catch (const autoconv::error& e) {
+                    return std::string(e.what()).find("call reset()") != std::string::npos;
+                  }
+                  return false;
+                };
+                // A finish that fails before it feeds the channels (its own buffer) keeps
+                // the stream: finishing again completes the signal. Otherwise both refuse.
+                bool kept = false;
+                if (in_finish) {
+                  try {
+                    take(s.finish(buf.view()));
+                    kept = true;
+                    ++kept_count;
+                    wrong_kept += w != n || got.v != expected.v;
+                  } catch (const autoconv::error&) {
+                  }
+                }
+                if (!kept) {
+                  not_refused += !refuses([&] { s.push(x.view(), buf.view()); });
+                  not_refused += !refuses([&] { s.finish(buf.view()); });
+                  not_refused += s.output_size(chunk) != 0 || s.finish_size() != 0;
+                }
+                s.reset();
+                wrong_after_reset += run(s) != n || got.v != expected.v;
+                throw;
               }
-              return false;
-            };
-            // A finish that fails before it feeds the channels (its own buffer) keeps
-            // the stream: finishing again completes the signal. Otherwise both refuse.
-            bool kept = false;
-            if (in_finish) {
-              try {
-                take(s.finish(buf.view()));
-                kept = true;
-                ++kept_count;
-                wrong_kept += w != n || got.v != expected.v;
-              } catch (const autoconv::error&) {
-              }
-            }
-            if (!kept) {
-              not_refused += !refuses([&] { s.push(x.view(), buf.view()); });
-              not_refused += !refuses([&] { s.finish(buf.view()); });
-              not_refused += s.output_size(chunk) != 0 || s.finish_size() != 0;
-            }
-            s.reset();
-            wrong_after_reset += run(s) != n || got.v != expected.v;
-            continue;
-          }
-          const bool ran_through = fail_after.load() >= 0;
-          fail_after = -1;
-          if (ran_through) break;
-        }
+            },
+            2000);
         const long leaked = live() - before;
         CHECK_MESSAGE(not_refused == 0, what);
         CHECK_MESSAGE(wrong_kept == 0, what);
