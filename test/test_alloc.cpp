@@ -370,6 +370,13 @@ int fail_each_allocation(F&& f, int cap = 4000) {
   return failures;
 }
 long live() { return allocations.load() - frees.load(); }
+// The checks after a fail_each_allocation span: some allocation failed, no result was
+// wrong after a failure, and the span leaked nothing.
+void check_failed_cleanly(const std::string& what, int failures, long wrong, long leaked) {
+  CHECK_MESSAGE(failures > 0, what);
+  CHECK_MESSAGE(wrong == 0, what);
+  CHECK_MESSAGE(leaked == 0, what, ": leaked ", leaked, " allocations");
+}
 }  // namespace
 
 TEST_CASE_TEMPLATE("running out of memory: std::bad_alloc, nothing leaked, the plan works after", T, double,
@@ -420,7 +427,7 @@ TEST_CASE_TEMPLATE("running out of memory: std::bad_alloc, nothing leaked, the p
         arm();
         make();
       });
-      long leaked = live() - before;
+      const long leaked = live() - before;
       CHECK_MESSAGE(leaked == 0, what, ": construction leaked ", leaked, " allocations");
       CHECK_MESSAGE(failures > 0, what);
       // The first execute of a new plan each time: each failure leaves the plan usable.
@@ -438,10 +445,8 @@ TEST_CASE_TEMPLATE("running out of memory: std::bad_alloc, nothing leaked, the p
           throw;
         }
       });
-      leaked = live() - before;
-      CHECK_MESSAGE(failures > 0, what);  // the first execute allocates (buffers, pool records)
-      CHECK_MESSAGE(error == 0, what);
-      CHECK_MESSAGE(leaked == 0, what, ": execute leaked ", leaked, " allocations");
+      // The first execute allocates (buffers, pool records): failures > 0.
+      check_failed_cleanly(what + " first execute", failures, error != 0, live() - before);
     }
 }
 
@@ -555,4 +560,142 @@ TEST_CASE_TEMPLATE("a stream that runs out of memory refuses to go on until rese
           CHECK_MESSAGE(failures > 0, what);
         CHECK_MESSAGE(leaked == 0, what, ": leaked ", leaked, " allocations");
       }
+}
+
+namespace {
+// Element by element the same, NaN where the other is NaN (real and imaginary parts).
+template <class T>
+bool same_values(const Array<T>& a, const Array<T>& b) {
+  auto same = [](auto p, auto q) { return (std::isnan(p) && std::isnan(q)) || p == q; };
+  if (a.v.size() != b.v.size()) return false;
+  for (std::size_t i = 0; i < a.v.size(); ++i) {
+    if constexpr (is_complex_v<T>) {
+      if (!same(a.v[i].real(), b.v[i].real()) || !same(a.v[i].imag(), b.v[i].imag())) return false;
+    } else if (!same(a.v[i], b.v[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+// Where the values are NaN (or, complex, have a NaN part).
+template <class T>
+std::vector<bool> nan_mask(const Array<T>& a) {
+  std::vector<bool> m(a.v.size());
+  for (std::size_t i = 0; i < a.v.size(); ++i) {
+    if constexpr (is_complex_v<T>)
+      m[i] = std::isnan(a.v[i].real()) || std::isnan(a.v[i].imag());
+    else
+      m[i] = std::isnan(a.v[i]);
+  }
+  return m;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("non-finite input to a warm FFT plan: running out of memory in its recomputation", T, double,
+                   std::complex<float>) {
+  // NaN or inf in the input (or an infinite cval) sends an FFT or OverlapAdd plan through
+  // its recomputation, which makes its bookkeeping on every such call (plan.hpp). Each
+  // allocation of that call fails in turn on a warm plan: std::bad_alloc, nothing
+  // leaked, and the plan then gives the same outputs for that input as before (NaN
+  // exactly where the direct plan has NaN) and the exact finite result again.
+  std::mt19937_64 rng(13);
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  struct Setup {
+    Shape xs, ks;
+    autoconv::Method m;
+    autoconv::Border b;
+  };
+  const Setup setups[] = {
+      {Shape{3000}, Shape{301}, autoconv::Method::FFT, {autoconv::Boundary::Reflect}},
+      {Shape{20000}, Shape{501}, autoconv::Method::OverlapAdd, {autoconv::Boundary::Mirror}},
+      {Shape{60, 50}, Shape{7, 6}, autoconv::Method::FFT, {autoconv::Boundary::Constant, inf}},
+      {Shape{300, 200}, Shape{9, 9}, autoconv::Method::OverlapAdd, {autoconv::Boundary::Nearest}}};
+  for (const auto& s : setups)
+    for (int threads : {1, 2}) {
+      auto [x, k, out, o] = make_case<T>(s.xs, s.ks, s.m, rng);
+      o.threads = threads;
+      const std::string what = std::string(autoconv::to_string(s.m)) + " x " + s.xs.str() + " kernel " +
+                               s.ks.str() + " threads " + std::to_string(threads);
+      auto bad = x;  // three non-finite samples (none where cval already is non-finite)
+      const std::size_t n = bad.v.size();
+      bad.v[n / 7] = T(static_cast<real_t<T>>(nan));
+      bad.v[n / 2] = T(static_cast<real_t<T>>(inf));
+      bad.v[n - n / 5] = T(static_cast<real_t<T>>(-inf));
+      const autoconv::Plan<T> plan(autoconv::Operation::Convolve, s.xs, k.view(), s.b, o);
+      Array<T> finite(s.xs), nonfinite(s.xs), direct(s.xs);
+      plan.execute(x.view(), finite.view());
+      plan.execute(bad.view(), nonfinite.view());
+      autoconv::Options od = o;
+      od.method = autoconv::Method::Direct;
+      autoconv::Plan<T>(autoconv::Operation::Convolve, s.xs, k.view(), s.b, od).execute(bad.view(), direct.view());
+      const std::vector<bool> nans = nan_mask(nonfinite);
+      CHECK_MESSAGE(nans == nan_mask(direct), what);
+      CHECK_MESSAGE(std::count(nans.begin(), nans.end(), true) > 0, what);
+      // Counted from here (no doctest check inside a counted span).
+      int wrong = 0;
+      const long before = live();
+      const int failures = fail_each_allocation([&](auto arm) {
+        arm();
+        try {
+          plan.execute(bad.view(), out.view());
+        } catch (const std::bad_alloc&) {
+          fail_after = -1;
+          plan.execute(bad.view(), out.view());
+          wrong += !same_values(out, nonfinite);
+          plan.execute(x.view(), out.view());
+          wrong += !same_values(out, finite);
+          throw;
+        }
+      });
+      // The bookkeeping is made on every such call: failures > 0.
+      check_failed_cleanly(what, failures, wrong, live() - before);
+    }
+}
+
+TEST_CASE_TEMPLATE("a stream shorter than its kernel: finish out of memory keeps the stream", T, double,
+                   std::complex<float>) {
+  // finish() of a signal shorter than the kernel runs the batch call on the samples kept
+  // (a plan and a buffer made there). Each of its allocations fails in turn: it throws
+  // std::bad_alloc without having fed anything, so the stream is kept, and finishing
+  // again gives the same outputs as an unfailed stream; nothing leaks.
+  std::mt19937_64 rng(14);
+  for (auto m : {autoconv::Method::Direct, autoconv::Method::OverlapAdd})
+    for (index_t channels : {1, 3}) {
+      const index_t M = m == autoconv::Method::Direct ? 31 : 10001, n = M / 3;
+      const auto k = random_array<T>(Shape{M}, rng);
+      const auto x = random_array<T>(Shape{channels, n}, rng);
+      autoconv::Options o;
+      o.method = m;
+      o.threads = 1;
+      o.planning = autoconv::Planning::Estimate;
+      const autoconv::Border b{autoconv::Boundary::Reflect};
+      const std::string what = std::string(autoconv::to_string(m)) + " channels " + std::to_string(channels);
+      Array<T> expected(Shape{channels, n}), got(Shape{channels, n});
+      {  // unfailed (test_stream checks these against the batch call)
+        autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), b, o, channels);
+        REQUIRE(s.push(x.view(), expected.view()) == 0);
+        REQUIRE(s.finish(expected.view()) == n);
+      }
+      int wrong = 0, not_kept = 0;
+      const long before = live();
+      const int failures = fail_each_allocation([&](auto arm) {
+        autoconv::Stream<T> s(autoconv::Operation::Convolve, k.view(), b, o, channels);
+        const index_t early = s.push(x.view(), got.view());  // n < M: nothing is final yet
+        arm();
+        try {
+          s.finish(got.view());
+        } catch (const std::bad_alloc&) {
+          fail_after = -1;
+          try {
+            wrong += early != 0 || s.finish(got.view()) != n || got.v != expected.v;
+          } catch (const autoconv::error&) {
+            ++not_kept;
+          }
+          throw;
+        }
+        wrong += early != 0 || got.v != expected.v;
+      });
+      CHECK_MESSAGE(not_kept == 0, what);
+      check_failed_cleanly(what, failures, wrong, live() - before);
+    }
 }
