@@ -53,28 +53,31 @@ TEST_CASE("kernel size: Direct for small kernels, an FFT method for large ones, 
       {Shape{1024, 1024}, {Shape{3, 3}, Shape{5, 5}, Shape{9, 9}, Shape{15, 15}, Shape{31, 31}, Shape{65, 65}}},
       {Shape{128, 128, 128}, {Shape{3, 3, 3}, Shape{5, 5, 5}, Shape{9, 9, 9}, Shape{17, 17, 17}, Shape{33, 33, 33}}},
   };
-  for (int threads : {1, 2, 8}) {
-    for (const auto& [in, ks] : series) {
-      CAPTURE(in.str());
-      CAPTURE(threads);
-      bool left_direct = false;
-      double prev_direct = 0;
-      for (const Shape& k : ks) {
-        CAPTURE(k.str());
-        const cost::Request r = request(in, k, threads);
-        const Method m = choice(r);
-        if (left_direct) CHECK(is_fft(m));
-        left_direct = left_direct || m != Method::Direct;
-        if (threads == 1) {  // with more threads, more work can also mean more threads
-          const double t = cost::predict(r, Method::Direct, cost::builtin_profile()).seconds;
-          CHECK(t > prev_direct);
-          prev_direct = t;
+  for (auto machine : cost::builtin_machines)  // every built-in profile, whatever this CPU is
+    for (int threads : {1, 2, 8}) {
+      const auto p = cost::builtin_profile(machine);
+      for (const auto& [in, ks] : series) {
+        CAPTURE(p.source);
+        CAPTURE(in.str());
+        CAPTURE(threads);
+        bool left_direct = false;
+        double prev_direct = 0;
+        for (const Shape& k : ks) {
+          CAPTURE(k.str());
+          const cost::Request r = request(in, k, threads);
+          const Method m = choice(r, p);
+          if (left_direct) CHECK(is_fft(m));
+          left_direct = left_direct || m != Method::Direct;
+          if (threads == 1) {  // with more threads, more work can also mean more threads
+            const double t = cost::predict(r, Method::Direct, p).seconds;
+            CHECK(t > prev_direct);
+            prev_direct = t;
+          }
         }
+        CHECK(choice(request(in, ks.front(), threads), p) == Method::Direct);
+        CHECK(is_fft(choice(request(in, ks.back(), threads), p)));
       }
-      CHECK(choice(request(in, ks.front(), threads)) == Method::Direct);
-      CHECK(is_fft(choice(request(in, ks.back(), threads))));
     }
-  }
 }
 
 TEST_CASE("signal size: long signals with a mid-size kernel go to overlap-add, short ones to one FFT or Direct") {
@@ -104,23 +107,42 @@ TEST_CASE("signal size: long signals with a mid-size kernel go to overlap-add, s
 TEST_CASE("threads: Direct shares its slabs, a single 1-D transform does not, so Direct wins up to larger kernels") {
   // The smallest kernel for which an FFT method wins, on a 1e6-point signal with
   // forced single FFT (no blocks to share): more threads move it up.
-  auto crossover = [](int threads) {
-    for (index_t k = 3; k < 100000; k = k * 5 / 4 + 1) {
-      const auto r = request(Shape{1000000}, Shape{k}, threads);
-      const auto p = cost::builtin_profile();
-      if (cost::predict(r, Method::FFT, p).seconds < cost::predict(r, Method::Direct, p).seconds) return k;
-    }
-    return index_t(100000);
-  };
-  const index_t k1 = crossover(1), k2 = crossover(2), k8 = crossover(8);
-  CHECK(k1 < k2);
-  CHECK(k2 < k8);
-  // With 2 threads the predicted Direct time is about half of one thread's.
-  const auto p = cost::builtin_profile();
-  const double t1 = cost::predict(request(Shape{2048, 2048}, Shape{7, 7}, 1), Method::Direct, p).seconds;
-  const double t2 = cost::predict(request(Shape{2048, 2048}, Shape{7, 7}, 2), Method::Direct, p).seconds;
-  CHECK(t2 < 0.6 * t1);
-  CHECK(t2 > 0.45 * t1);
+  for (auto machine : cost::builtin_machines) {
+    const auto p = cost::builtin_profile(machine);
+    CAPTURE(p.source);
+    auto crossover = [&](int threads) {
+      for (index_t k = 3; k < 100000; k = k * 5 / 4 + 1) {
+        const auto r = request(Shape{1000000}, Shape{k}, threads);
+        if (cost::predict(r, Method::FFT, p).seconds < cost::predict(r, Method::Direct, p).seconds) return k;
+      }
+      return index_t(100000);
+    };
+    const index_t k1 = crossover(1), k2 = crossover(2), k8 = crossover(8);
+    CHECK(k1 < k2);
+    CHECK(k2 < k8);
+    // With 2 threads the predicted Direct time is about half of one thread's.
+    const double t1 = cost::predict(request(Shape{2048, 2048}, Shape{7, 7}, 1), Method::Direct, p).seconds;
+    const double t2 = cost::predict(request(Shape{2048, 2048}, Shape{7, 7}, 2), Method::Direct, p).seconds;
+    CHECK(t2 < 0.6 * t1);
+    CHECK(t2 > 0.45 * t1);
+  }
+}
+
+TEST_CASE("built-in constants: the running CPU's, both named, neither a profile path") {
+  // Zen 4 (AMD family 19h with AVX-512) gets its own measured constants; every other CPU
+  // the reference machine's. Their direct multiply-add rates differ by about 2x (one
+  // 512-bit FMA a cycle against two), the FFT unit by much less.
+  const auto ref = cost::builtin_profile(cost::BuiltinMachine::Reference);
+  const auto zen4 = cost::builtin_profile(cost::BuiltinMachine::Zen4);
+  CHECK(ref.source == "built-in");
+  CHECK(zen4.source == "built-in (AMD Zen 4)");
+  CHECK(zen4.direct_tap[1] > 1.5 * ref.direct_tap[1]);
+  CHECK(zen4.fft_unit[1] < 1.2 * ref.fft_unit[1]);
+  CHECK(cost::builtin_profile().source == cost::builtin_profile(cost::running_machine()).source);
+  // Keys a profile file leaves out take the running CPU's built-in values.
+  const auto filled = cost::parse_profile("fft_unit_ns.double = 0.3\n", "partial");
+  CHECK(filled.direct_tap[1] == cost::builtin_profile().direct_tap[1]);
+  CHECK(filled.fft_unit[1] == doctest::Approx(0.3e-9));
 }
 
 TEST_CASE("the memory limit rules FFT out first, then shrinks overlap-add, then leaves Direct") {
@@ -274,11 +296,14 @@ TEST_CASE("decisions: every candidate listed, forced methods reported, the table
 
 TEST_CASE("explain reads its options as the one-shot call does; Planning::Measure explains a reused Plan") {
   // 256^3 with a 9^3 kernel on 2 threads: setup (FFTW plans, the kernel's spectrum)
-  // makes the FFT methods dearer than Direct for one call, and cheaper per execute.
+  // makes the FFT methods dearer for one call than per execute of a reused plan. (With
+  // the reference machine's constants that makes Direct the one-shot choice; with Zen
+  // 4's, where Direct's multiply-adds cost twice as much, OverlapAdd stays cheaper.)
   Options o;
   o.threads = 2;
   const auto once = autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same, o);
-  CHECK(once.method == Method::Direct);
+  if (autoconv::profile_path().empty() && cost::running_machine() == cost::BuiltinMachine::Reference)
+    CHECK(once.method == Method::Direct);
   CHECK(once.problem.find("one-shot") != std::string::npos);
   o.planning = autoconv::Planning::Estimate;
   CHECK(autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same, o).method == once.method);
@@ -286,6 +311,10 @@ TEST_CASE("explain reads its options as the one-shot call does; Planning::Measur
   const auto reused = autoconv::explain<double>(Shape{256, 256, 256}, Shape{9, 9, 9}, Mode::Same, o);
   CHECK(is_fft(reused.method));
   CHECK(reused.problem.find("one-shot") == std::string::npos);
+  for (Method m : {Method::FFT, Method::OverlapAdd}) {
+    CHECK(cand(once, m).seconds > cand(reused, m).seconds);
+    CHECK(cand(once, Method::Direct).seconds == doctest::Approx(cand(reused, Method::Direct).seconds));
+  }
   // The method the one-shot call's temporary Plan takes (its options through one_shot)
   // is the one explain names for the default options.
   std::vector<double> k(9 * 9 * 9);

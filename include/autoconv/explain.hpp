@@ -36,7 +36,8 @@ struct Decision {
   Method method = Method::Direct;
   /// Every candidate weighed, in the order Direct, FFT, OverlapAdd, Separable.
   std::vector<Candidate> candidates;
-  /// Where the machine constants came from: a profile file's path, or "built-in".
+  /// Where the machine constants came from: a profile file's path, or "built-in" (the
+  /// reference machine's constants) or "built-in (AMD Zen 4)" (docs/cost-model.md).
   std::string profile;
   /// The problem in words: type, shapes, mode or border, threads.
   std::string problem;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <sstream>
 
@@ -59,32 +60,40 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-Profile builtin_profile() {
+BuiltinMachine running_machine() {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_is("amdfam19h") && __builtin_cpu_supports("avx512f")) return BuiltinMachine::Zen4;
+#endif
+  return BuiltinMachine::Reference;
+}
+
+// The built-in constants, in the order and units of keys[].
+// Measured by autoconv-calibrate on the reference machine (Xeon AVX-512, 2 cores,
+// GCC 12.2, FFTW 3.3.10), median of several runs; see docs/cost-model.md.
+constexpr double reference_values[] = {0.01061, 0.02287, 0.3034, 0.5798, 0.1918, 0.2457, 1.146,
+                                       1.524,   6.711,   0.7342, 0.8822, 1.047,  1.156,  1.565,
+                                       2.808,   10.35,   0.1296, 0.8473, 10};
+// AMD EPYC family 19h model 11h (Zen 4, 2 cores of a VM), GCC 12.2, FFTW 3.3.10: the
+// median of four autoconv-calibrate runs (BENCHMARKS.md, thirteenth session). Its direct
+// engine's double multiply-adds run at half the reference's rate (one 512-bit FMA a
+// cycle, double-pumped, where the Xeon has two): with the reference's constants Auto ran
+// 3-D 9^3 kernels directly at up to 2.4x OverlapAdd's time.
+constexpr double zen4_values[] = {0.02282, 0.0444, 0.07483, 0.2627, 0.1908, 0.255,   0.4061,
+                                  1.539,   8.0,    0.6183,  1.126,  1.302,  1.087,   1.585,
+                                  2.828,   15.02,  0.09829, 0.9171, 10};
+static_assert(std::size(reference_values) == std::size(keys) && std::size(zen4_values) == std::size(keys));
+
+Profile builtin_profile(BuiltinMachine m) {
+  const bool zen4 = m == BuiltinMachine::Zen4;
   Profile p;
-  // Measured by autoconv-calibrate on the reference machine (Xeon AVX-512, 2 cores,
-  // GCC 12.2, FFTW 3.3.10), median of several runs; see docs/cost-model.md.
-  p.direct_tap[0] = 0.01061e-9;
-  p.direct_tap[1] = 0.02287e-9;
-  p.direct_output[0] = 0.3034e-9;
-  p.direct_output[1] = 0.5798e-9;
-  p.fft_unit[0] = 0.1918e-9;
-  p.fft_unit[1] = 0.2457e-9;
-  p.direct_scale[0] = 1.146;
-  p.direct_scale[1] = 1.524;
-  p.direct_scale[2] = 6.711;
-  p.fft_scale[0] = 0.7342;
-  p.fft_scale[1] = 0.8822;
-  p.fft_scale[2] = 1.047;
-  p.blocks_scale[0] = 1.156;
-  p.blocks_scale[1] = 1.565;
-  p.blocks_scale[2] = 2.808;
-  p.fft_call = 10.35e-6;
-  p.touch_byte = 0.1296e-9;
-  p.thread_efficiency = 0.8473;
-  p.parallel_overhead = 10e-6;
-  p.source = "built-in";
+  for (std::size_t i = 0; i < std::size(keys); ++i)
+    member(p, keys[i]) = (zen4 ? zen4_values[i] : reference_values[i]) * keys[i].unit;
+  p.source = zen4 ? "built-in (AMD Zen 4)" : "built-in";
   return p;
 }
+
+Profile builtin_profile() { return builtin_profile(running_machine()); }
 
 Profile parse_profile(const std::string& text, const std::string& source) {
   Profile p = builtin_profile();
@@ -168,7 +177,9 @@ namespace autoconv {
 
 std::string profile_path() {
   const auto& p = detail::cost::machine_profile();
-  return p.source == "built-in" ? std::string() : p.source;
+  for (auto m : detail::cost::builtin_machines)
+    if (p.source == detail::cost::builtin_profile(m).source) return std::string();
+  return p.source;
 }
 
 }  // namespace autoconv

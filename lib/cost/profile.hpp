@@ -33,12 +33,27 @@ struct Profile {
   double thread_efficiency = 0.9;
   /// Seconds a parallel region costs to open (OpenMP team fork and join).
   double parallel_overhead = 0;
-  /// Where the constants came from: "built-in" or a file path.
+  /// Where the constants came from: a file path, or "built-in" / "built-in (AMD Zen 4)"
+  /// (builtin_profile).
   std::string source = "built-in";
 };
 
-/// Constants measured on the reference x86-64 machine (AVX-512, 2 cores, GCC 12,
-/// FFTW 3.3.10); see docs/cost-model.md.
+/// The machines the built-in constants were measured on.
+enum class BuiltinMachine {
+  Reference,  ///< the reference x86-64 machine (Xeon, AVX-512 with two FMA units)
+  Zen4,       ///< AMD family 19h with AVX-512 (Zen 4: one 512-bit FMA per cycle)
+};
+inline constexpr BuiltinMachine builtin_machines[] = {BuiltinMachine::Reference, BuiltinMachine::Zen4};
+
+/// The built-in constants for the CPU running this process: Zen4 on AMD family 19h
+/// with AVX-512, else Reference (docs/cost-model.md, "Machine profiles").
+BuiltinMachine running_machine();
+
+/// Constants measured on machine m (2 cores, GCC 12, FFTW 3.3.10, medians of
+/// autoconv-calibrate runs); source "built-in" or "built-in (AMD Zen 4)".
+Profile builtin_profile(BuiltinMachine m);
+
+/// builtin_profile(running_machine()).
 Profile builtin_profile();
 
 /// Parses profile text ("key = value" lines, '#' comments). Keys not given keep the
