@@ -12,6 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD_DIR:-build}
+# The peers and the plot: OpenCV (bench_peers' filter2D column) and matplotlib, besides
+# what the build needs; a build configured before OpenCV was there is reconfigured.
+bash scripts/setup.sh libopencv-dev python3-matplotlib
+if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null; else meson setup "$build" >/dev/null; fi
 ninja -C "$build" >/dev/null
 out="$build/bench-peers"
 mkdir -p "$out" docs/images
