@@ -61,7 +61,10 @@ std::string trim(const std::string& s) {
 }  // namespace
 
 BuiltinMachine running_machine() {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  // __builtin_cpu_is knows "amdfam19h" from GCC 11 and clang 12 on (older compilers:
+  // the reference constants everywhere).
+#if (defined(__x86_64__) || defined(__i386__)) && \
+    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
   __builtin_cpu_init();
   if (__builtin_cpu_is("amdfam19h") && __builtin_cpu_supports("avx512f")) return BuiltinMachine::Zen4;
 #endif

@@ -46,7 +46,9 @@ enum class BuiltinMachine {
 inline constexpr BuiltinMachine builtin_machines[] = {BuiltinMachine::Reference, BuiltinMachine::Zen4};
 
 /// The built-in constants for the CPU running this process: Zen4 on AMD family 19h
-/// with AVX-512, else Reference (docs/cost-model.md, "Machine profiles").
+/// with AVX-512, else Reference (docs/cost-model.md, "Machine profiles"). By the CPU,
+/// not by the instructions the library was built for (a -Dnative=false build on a
+/// Zen 4 gets the Zen 4 constants, measured with AVX-512 kernels).
 BuiltinMachine running_machine();
 
 /// Constants measured on machine m (2 cores, GCC 12, FFTW 3.3.10, medians of
