@@ -89,7 +89,11 @@ def main():
         open(md, "w").write("\n".join(out) + "\n")
 
     if png:
-        import matplotlib
+        try:
+            import matplotlib
+        except ImportError:
+            print(f"plot_peers.py: matplotlib is not installed (python3-matplotlib): {png} not drawn", file=sys.stderr)
+            return
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         from matplotlib.lines import Line2D

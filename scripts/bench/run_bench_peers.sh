@@ -14,8 +14,13 @@ cd "$(dirname "$0")/../.."
 build=${BUILD_DIR:-build}
 # The peers and the plot: OpenCV (bench_peers' filter2D column) and matplotlib, besides
 # what the build needs; a build configured before OpenCV was there is reconfigured.
-bash scripts/setup.sh libopencv-dev python3-matplotlib
-if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null; else meson setup "$build" >/dev/null; fi
+# Without root (or off Debian) the run goes on without them: no OpenCV column, no plot.
+bash scripts/setup.sh libopencv-dev python3-matplotlib ||
+  echo "run_bench_peers.sh: could not install OpenCV and matplotlib; the OpenCV column and the plot may be missing" >&2
+configure_log=$(mktemp)
+if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >"$configure_log"; else meson setup "$build" >"$configure_log"; fi
+grep -i "opencv4" "$configure_log" || true  # found: YES or NO
+rm -f "$configure_log"
 ninja -C "$build" >/dev/null
 out="$build/bench-peers"
 mkdir -p "$out" docs/images
