@@ -37,6 +37,14 @@ Method choice(const cost::Request& r, const cost::Profile& p = cost::builtin_pro
 
 bool is_fft(Method m) { return m == Method::FFT || m == Method::OverlapAdd; }
 
+// Both built-in constant tables, whatever CPU runs the test (the running one is
+// cost::builtin_profile()).
+std::vector<cost::Profile> builtin_tables() {
+  std::vector<cost::Profile> v;
+  for (auto m : cost::builtin_machines) v.push_back(cost::builtin_profile(m));
+  return v;
+}
+
 const autoconv::Candidate& cand(const autoconv::Decision& d, Method m) {
   for (const auto& c : d.candidates)
     if (c.method == m) return c;
@@ -53,9 +61,8 @@ TEST_CASE("kernel size: Direct for small kernels, an FFT method for large ones, 
       {Shape{1024, 1024}, {Shape{3, 3}, Shape{5, 5}, Shape{9, 9}, Shape{15, 15}, Shape{31, 31}, Shape{65, 65}}},
       {Shape{128, 128, 128}, {Shape{3, 3, 3}, Shape{5, 5, 5}, Shape{9, 9, 9}, Shape{17, 17, 17}, Shape{33, 33, 33}}},
   };
-  for (auto machine : cost::builtin_machines)  // every built-in profile, whatever this CPU is
+  for (const auto& p : builtin_tables())
     for (int threads : {1, 2, 8}) {
-      const auto p = cost::builtin_profile(machine);
       for (const auto& [in, ks] : series) {
         CAPTURE(p.source);
         CAPTURE(in.str());
@@ -81,8 +88,7 @@ TEST_CASE("kernel size: Direct for small kernels, an FFT method for large ones, 
 }
 
 TEST_CASE("signal size: long signals with a mid-size kernel go to overlap-add, short ones to one FFT or Direct") {
-  for (auto machine : cost::builtin_machines) {  // both built-in tables, whatever this CPU is
-    const auto p = cost::builtin_profile(machine);
+  for (const auto& p : builtin_tables()) {
     CAPTURE(p.source);
     // k = 1001: one transform covers a short signal (FFT and OverlapAdd are the same
     // single block, or Direct wins); for 1e7 samples blocks in cache beat the single
@@ -110,8 +116,7 @@ TEST_CASE("signal size: long signals with a mid-size kernel go to overlap-add, s
 TEST_CASE("threads: Direct shares its slabs, a single 1-D transform does not, so Direct wins up to larger kernels") {
   // The smallest kernel for which an FFT method wins, on a 1e6-point signal with
   // forced single FFT (no blocks to share): more threads move it up.
-  for (auto machine : cost::builtin_machines) {
-    const auto p = cost::builtin_profile(machine);
+  for (const auto& p : builtin_tables()) {
     CAPTURE(p.source);
     auto crossover = [&](int threads) {
       for (index_t k = 3; k < 100000; k = k * 5 / 4 + 1) {
@@ -154,8 +159,7 @@ TEST_CASE("built-in constants: the running CPU's, both named, neither a profile 
 
 TEST_CASE("the memory limit rules FFT out first, then shrinks overlap-add, then leaves Direct") {
   const Shape in{256, 256, 256}, k{33, 33, 33};
-  for (auto machine : cost::builtin_machines) {  // both built-in tables, whatever this CPU is
-    const auto p = cost::builtin_profile(machine);
+  for (const auto& p : builtin_tables()) {
     CAPTURE(p.source);
     const auto free = cost::decide(request(in, k, 2), p);
     REQUIRE(is_fft(free.method));
@@ -180,8 +184,7 @@ TEST_CASE("the memory limit rules FFT out first, then shrinks overlap-add, then 
 }
 
 TEST_CASE("non-finite input: a few keep the FFT choice, many make Direct cheaper") {
-  for (auto machine : cost::builtin_machines) {  // both built-in tables, whatever this CPU is
-    const auto p = cost::builtin_profile(machine);
+  for (const auto& p : builtin_tables()) {
     CAPTURE(p.source);
     auto r = request(Shape{1000000}, Shape{3001}, 1);
     REQUIRE(is_fft(choice(r, p)));
@@ -240,8 +243,7 @@ TEST_CASE("explain counts every non-finite input value, whatever the view's stri
 }
 
 TEST_CASE("one-shot calls pay the FFT's setup; a reused plan does not") {
-  for (auto machine : cost::builtin_machines) {  // both built-in tables, whatever this CPU is
-    const auto p = cost::builtin_profile(machine);
+  for (const auto& p : builtin_tables()) {
     CAPTURE(p.source);
     const auto once = request(Shape{4096, 4096}, Shape{15, 15}, 2, true), reuse = request(Shape{4096, 4096}, Shape{15, 15}, 2, false);
     CHECK(cost::predict(once, Method::FFT, p).seconds > cost::predict(reuse, Method::FFT, p).seconds);
@@ -250,8 +252,7 @@ TEST_CASE("one-shot calls pay the FFT's setup; a reused plan does not") {
 }
 
 TEST_CASE("complex data costs four real multiply-adds per tap and c2c transforms") {
-  for (auto machine : cost::builtin_machines) {  // both built-in tables, whatever this CPU is
-    const auto p = cost::builtin_profile(machine);
+  for (const auto& p : builtin_tables()) {
     CAPTURE(p.source);
     auto r = request(Shape{512, 512}, Shape{9, 9}, 1);
     const double real_direct = cost::predict(r, Method::Direct, p).seconds;
