@@ -82,6 +82,19 @@ std::vector<T> random_vec(index_t m, std::mt19937_64& rng) {
   return v;
 }
 
+// random_vec with v[m] == v[M-1-m] (taps the engine folds along the last axis).
+template <class T>
+std::vector<T> symmetric_vec(index_t m, std::mt19937_64& rng) {
+  std::vector<T> v = random_vec<T>(m, rng);
+  std::copy(v.begin(), v.begin() + m / 2, v.rbegin());
+  return v;
+}
+
+template <class T>
+bool is_symmetric(const std::vector<T>& v) {
+  return std::equal(v.begin(), v.end(), v.rbegin());
+}
+
 // Named kernels of known separable rank.
 template <class T>
 struct Named {
@@ -607,6 +620,126 @@ TEST_CASE_TEMPLATE("Gaussian, box, Sobel and DoG kernels are rank 1; two Gaussia
   CHECK(F->terms == 1);
 }
 
+TEST_CASE_TEMPLATE("symmetric factors come out exactly symmetric, and their last-axis passes fold", T, float, double) {
+  // factor_kernel makes a real factor symmetric to within 4 eps of its largest value
+  // exactly symmetric (a kernel symmetric only to an ulp gives such factors), so that the engine can
+  // sum its taps folded, k[m] (x[m] + x[M-1-m]). The numbers of folded passes are
+  // checked against Direct in the 2-D and 3-D path tests above (their `sym` cases).
+  auto all_symmetric = [](const Factors<T>& F) {
+    bool yes = true;
+    for (int j = 0; j < F.terms; ++j)
+      for (int a = 0; a < F.rank(); ++a) yes = yes && is_symmetric(F.factor(j, a));
+    return yes;
+  };
+  for (const auto& [shape, sigma] : {std::pair{Shape{31, 31}, 5.0}, {Shape{19, 19, 19}, 3.0}, {Shape{9, 40}, 2.0}}) {
+    const auto g = gauss_nd<T>(shape, sigma);
+    const auto F = factor_kernel(shape, g.v.data(), 3);
+    REQUIRE(F);
+    CHECK(F->terms == 1);
+    CHECK_MESSAGE(all_symmetric(*F), shape.str());
+  }
+  {  // A Gaussian sampled on t = -3 + i 0.2 (as numpy's linspace does): its taps are
+     // symmetric only to an ulp or so, and so are the factors the SVD finds.
+    std::vector<T> g(31);
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      const T t = T(-3) + static_cast<T>(i) * T(0.2);
+      g[i] = std::exp(-t * t / T(2));
+    }
+    REQUIRE(!is_symmetric(g));
+    const auto k = outer<T>({g, g});
+    const auto F = factor_kernel(k.shape, k.v.data(), 2);
+    REQUIRE(F);  // the reconstruction check passes with the symmetrised factors
+    CHECK(F->terms == 1);
+    CHECK(all_symmetric(*F));
+  }
+  auto two = gauss_nd<T>(Shape{31, 31}, 31 / 8.0);  // the acceptance's rank-2 kernel
+  add_to(two, gauss_nd<T>(Shape{31, 31}, 31 / 3.0), -0.5);
+  const auto F2 = factor_kernel(two.shape, two.v.data(), 4);
+  REQUIRE(F2);
+  CHECK(F2->terms == 2);
+  CHECK(all_symmetric(*F2));
+  // Kept as found: an antisymmetric factor (derivative of a Gaussian), and a Gaussian
+  // with its tap 12 of 31 moved by 1e-4 relative (rank 1, far above 4 eps).
+  auto dg = gauss1<T>(31, 4.0), moved = gauss1<T>(31, 4.0);
+  for (index_t i = 0; i < 31; ++i) dg[static_cast<std::size_t>(i)] *= static_cast<T>(i - 15);
+  moved[12] *= T(1 + 1e-4);
+  for (const auto& f : {dg, moved}) {
+    const auto k = outer<T>({gauss1<T>(9, 2.0), f});
+    const auto F = factor_kernel(k.shape, k.v.data(), 2);
+    REQUIRE(F);
+    CHECK(F->terms == 1);
+    CHECK(is_symmetric(F->factor(0, 0)));
+    CHECK(!is_symmetric(F->factor(0, 1)));
+  }
+  // The engine folds the last-axis pass exactly when this build folds, its taps are
+  // symmetric and 8 or more; never a pass off the last axis.
+  struct K {
+    Shape x;
+    Array<T> k;
+    bool fold;  // where the build folds
+  };
+  const K cases[] = {{Shape{40, 300}, gauss_nd<T>(Shape{31, 31}, 5.0), true},
+                     {Shape{20, 30, 40}, gauss_nd<T>(Shape{19, 19, 19}, 3.0), true},
+                     {Shape{40, 300}, two, true},
+                     {Shape{40, 300}, gauss_nd<T>(Shape{9, 7}, 1.5), false},  // 7 taps on the last axis
+                     {Shape{40, 300}, outer<T>({gauss1<T>(9, 2.0), dg}), false},
+                     {Shape{40, 300}, outer<T>({gauss1<T>(9, 2.0), moved}), false}};
+  for (const K& c : cases) {
+    Spec s;
+    s.style = 2;
+    s.border.boundary = Boundary::Reflect;
+    const auto F = factor_kernel(c.k.shape, c.k.v.data(), 4);
+    REQUIRE(F);
+    const autoconv::detail::SeparableEngine<T> eng(problem_of(s, c.x, c.k.shape), *F);
+    const auto& passes = eng.passes();
+    for (int j = 0; j < eng.terms(); ++j)
+      for (std::size_t p = 0; p < passes.size(); ++p) {
+        const bool last = passes[p].axis == c.x.rank() - 1;
+        CHECK_MESSAGE(eng.folded(j, static_cast<int>(p)) == (last && c.fold && autoconv::detail::separable_folding()),
+                      c.k.shape.str(), " term ", j, " pass ", p);
+      }
+  }
+}
+
+TEST_CASE_TEMPLATE("a folded last-axis pass into the output: the same numbers at any output offset", T, float, double) {
+  // Kernel 1 x 5 x 31 on rows of 33000 doubles (66000 floats), no pass on axis 0: the
+  // tiles (thousands of outputs wide) run the axis-1 pass, then the folded last axis
+  // straight into the output rows. An output of 4 MiB or more is written with
+  // non-temporal stores, each row's outputs up to a 64-byte boundary one at a time (the
+  // scalar sum) and the rest as vectors: an output offset moves outputs between the
+  // two, which must sum the same way (checked by a mutation: the scalar sum left
+  // unfolded failed here, and nowhere else). Also within the bound of Method::Direct.
+  std::mt19937_64 rng(5151);
+  const index_t n = 33000 * 8 / static_cast<index_t>(sizeof(T));  // 4.2 MB of outputs
+  const Shape xs{2, 8, n};
+  const auto k = outer<T>({std::vector<T>{T(1)}, symmetric_vec<T>(5, rng), symmetric_vec<T>(31, rng)});
+  const auto x = random_array<T>(xs, rng);
+  Spec s;
+  s.style = 2;
+  s.border.boundary = Boundary::Mirror;
+  autoconv::Options od, os;
+  od.method = Method::Direct;
+  os.method = Method::Separable;
+  Array<T> a(xs), one(xs);
+  call_view<T>(s, x.view(), k.view(), a.view(), od);
+  call_view<T>(s, x.view(), k.view(), one.view(), os);
+  const Array<T> kc = correlation_order(k, false);
+  const auto F = factor_kernel(kc.shape, kc.v.data(), 1);
+  REQUIRE(F);
+  Array<wide_t<T>> ref(a.shape);
+  for (std::size_t t = 0; t < a.v.size(); ++t) ref.v[t] = wide_t<T>(a.v[t]);
+  CHECK(max_abs_diff<T>(one.view(), ref) <= separable_bound(*F, x, kc, 0.0, false) + error_bound(x, k));
+  const autoconv::detail::SeparableEngine<T> eng(problem_of(s, xs, k.shape), *F);
+  CHECK(eng.folded(0, 1) == autoconv::detail::separable_folding());
+  for (index_t off : {1, 3, 5}) {
+    std::vector<T> big(static_cast<std::size_t>(off) + one.v.size() + 16, T(-9));
+    call_view<T>(s, x.view(), k.view(), View<T>(big.data() + off, xs), os);
+    CHECK_MESSAGE(std::memcmp(big.data() + off, one.v.data(), one.v.size() * sizeof(T)) == 0, "offset ", off);
+    CHECK(big[static_cast<std::size_t>(off - 1)] == T(-9));
+    CHECK(big[static_cast<std::size_t>(off) + one.v.size()] == T(-9));
+  }
+}
+
 // ---- convolve_separable ---------------------------------------------------------------
 
 TEST_CASE_TEMPLATE("convolve_separable equals convolve with the outer product", T, float, double, std::complex<float>,
@@ -822,6 +955,7 @@ TEST_CASE_TEMPLATE("2-D, one term: rows read straight from the input", T, float,
   struct P {
     Shape x;
     index_t m0, m1;
+    bool sym = false;  // symmetric last-axis taps: folded where the build folds (8 taps or more)
   };
   // With contiguous rows the axis-0 pass runs first, straight from the input rows
   // (run_vfirst; the other layouts below take the ring path): widths of about one
@@ -835,9 +969,12 @@ TEST_CASE_TEMPLATE("2-D, one term: rows read straight from the input", T, float,
                         {Shape{10, 300}, 25, 10}, {Shape{45, 50}, 8, 40}, {Shape{33, 1030}, 8, 8},
                         {Shape{40, 320}, 9, 11},  {Shape{37, 263}, 3, 3}, {Shape{50, 40}, 2, 5},
                         {Shape{30, 200}, 7, 2},   {Shape{21, 9}, 5, 4},   {Shape{33, 1030}, 6, 7},
-                        {Shape{40, 320}, 4, 6},   {Shape{18, 16}, 2, 2},  {Shape{17, 100}, 11, 3}};
+                        {Shape{40, 320}, 4, 6},   {Shape{18, 16}, 2, 2},  {Shape{17, 100}, 11, 3},
+                        // Folded: odd and even, the chunks' edges, a width near the kernel's.
+                        {Shape{37, 263}, 9, 31, true}, {Shape{50, 20}, 5, 13, true}, {Shape{70, 530}, 17, 8, true},
+                        {Shape{33, 1030}, 8, 40, true}, {Shape{21, 9}, 3, 9, true}};
   for (const P& pr : problems) {
-    Array<T> k = outer<T>({random_vec<T>(pr.m0, rng), random_vec<T>(pr.m1, rng)});
+    Array<T> k = outer<T>({random_vec<T>(pr.m0, rng), pr.sym ? symmetric_vec<T>(pr.m1, rng) : random_vec<T>(pr.m1, rng)});
     const auto x = random_array<T>(pr.x, rng);
     const index_t rows = pr.x[0], n = pr.x[1];
     std::vector<T> rev(x.v.size());  // row i of x at row rows - 1 - i
@@ -892,11 +1029,14 @@ TEST_CASE_TEMPLATE("3-D, a pass on every axis: planes read straight from the inp
     Shape x;
     index_t m0, m1, m2;
     bool rank2 = false;
+    bool sym = false;  // symmetric last-axis taps: folded where the build folds
   };
   const P problems[] = {{Shape{20, 37, 45}, 3, 5, 9},  {Shape{6, 120, 300}, 3, 5, 7}, {Shape{10, 50, 70}, 4, 21, 3},
-                        {Shape{9, 33, 40}, 2, 2, 2},   {Shape{8, 20, 9}, 3, 4, 5},    {Shape{12, 30, 64}, 5, 6, 11, true}};
+                        {Shape{9, 33, 40}, 2, 2, 2},   {Shape{8, 20, 9}, 3, 4, 5},    {Shape{12, 30, 64}, 5, 6, 11, true},
+                        {Shape{20, 37, 45}, 3, 5, 9, false, true}, {Shape{6, 40, 300}, 3, 5, 19, false, true},
+                        {Shape{12, 30, 64}, 5, 6, 12, true, true}};
   for (const P& pr : problems) {
-    const auto f2 = random_vec<T>(pr.m2, rng);
+    const auto f2 = pr.sym ? symmetric_vec<T>(pr.m2, rng) : random_vec<T>(pr.m2, rng);
     Array<T> k = outer<T>({random_vec<T>(pr.m0, rng), random_vec<T>(pr.m1, rng), f2});
     // rank 2: a 2-D rank-2 kernel times f2 on axis 2 (a form the unfoldings factor)
     if (pr.rank2) add_to(k, outer<T>({random_vec<T>(pr.m0, rng), random_vec<T>(pr.m1, rng), f2}));

@@ -222,6 +222,62 @@ inline __attribute__((always_inline)) void unroll(F&& f) {
   if constexpr (N > 0) unroll_seq(f, std::make_index_sequence<static_cast<std::size_t>(N)>{});
 }
 
+// Folded taps. A last-axis pass whose M >= fold_min_taps taps are symmetric
+// (k[m] == k[M-1-m], exactly: fold_taps) sums, on targets where that pays (fold_pays:
+// AVX-512),
+//   out = sum_{m < M/2} k[m] (x[m] + x[M-1-m])  [+ k[M/2] x[M/2] for odd M],
+// one chain of fused multiply-adds over m in that order, each pair's sum rounded
+// first (as scipy.ndimage's correlate1d sums symmetric weights): half the multiply-adds,
+// the adds on their own pipes. Every path of such a pass (vector blocks, row ends,
+// scalar outputs) sums this way, so an output has one value whichever path computes it.
+// Measured on Zen 4, Method::Separable on a reused Plan, 1 thread: 4096^2 / 31^2 0.055
+// s against 0.062 unfolded, 256^3 / 19^3 0.073-0.075 against 0.076-0.081 (2 threads
+// likewise: 7-12%). Only the last axis: there the taps run along 16 rows transposed into
+// an L1 buffer (fused_columns) or along contiguous rows. Folding the passes off it too
+// (vtile_fold_regs over input rows a row pitch apart) made them slower: the image's
+// axis-0 pass 33% -> 37% of the time, the volume's 22% -> 39% (rows 32 KiB apart share
+// L1 sets, and the two windows' loads go to L2). On Zen 3 (AVX2) the adds compete with
+// the FMAs for the same two pipes, and folding did not pay there (not built).
+constexpr bool fold_pays = vec_regs == 1;
+constexpr index_t fold_min_taps = 8;
+template <class R>
+bool fold_taps(const std::vector<R>& k) {
+  if constexpr (is_complex_v<R> || !fold_pays) {
+    return false;
+  } else {
+    const std::size_t M = k.size();
+    if (M < static_cast<std::size_t>(fold_min_taps)) return false;
+    for (std::size_t m = 0; m < M / 2; ++m)
+      if (!(k[m] == k[M - 1 - m])) return false;
+    return true;
+  }
+}
+
+// acc + w x as the vector code rounds it (one FMA where the target has it): madd for
+// scalars; for vectors, contracted by -ffp-contract=fast as every `a += w * x` here.
+template <class A, class R>
+inline __attribute__((always_inline)) A mac(R w, const A& x, const A& acc) {
+  if constexpr (std::is_arithmetic_v<A>)
+    return madd(w, x, acc);
+  else
+    return acc + splat<A>(w) * x;
+}
+
+// One output (or one vector of them) over the M taps k, x(m) the input under tap m:
+// the sequential sum over m = 0 .. M-1, or folded (fold: fold_taps' kernels).
+template <class A, class R, class X>
+inline __attribute__((always_inline)) A tap_sum(const R* k, index_t M, bool fold, const X& x) {
+  A acc{};
+  if (fold_pays && fold) {
+    const index_t H = M / 2;
+    for (index_t m = 0; m < H; ++m) acc = mac<A>(k[m], x(m) + x(M - 1 - m), acc);
+    if (M % 2 != 0) acc = mac<A>(k[H], x(H), acc);
+  } else {
+    for (index_t m = 0; m < M; ++m) acc = mac<A>(k[m], x(m), acc);
+  }
+  return acc;
+}
+
 // Off the last axis, a block of Rb output rows by VV vectors V, for M >= Rb taps: input
 // row t (row(t)) feeds output row r with tap t - r, as in vspan, but with Rb x VV
 // independent sums (Rb = 8, VV = 2: 16, twice the FMA latency x throughput) and the
@@ -313,9 +369,55 @@ __attribute__((flatten)) void vtile_short_regs(const Row& row, const R* k, const
   unroll<Rb>([&](auto r) { unroll<VV>([&](auto v) { put(r, v, a[r][v]); }); });
 }
 
-// vtile_regs for any M >= 1: vtile_short_regs below Rb taps.
+// vtile_regs for folded taps (fold_taps; fused_columns' last-axis pass, whose "rows" are
+// the columns of an L1 buffer): output row r = sum_{m < M/2} k[m] (row r + m
+// + row r + M-1-m) [+ k[M/2] row r + M/2]. One column of vectors at a time, with Rb
+// sums and two windows of Rb input rows in registers (3 Rb + 1 of AVX-512's 32): at
+// step m, L[r] holds row r + m and Rr[r] row r + M-1-m; each step shifts both by one
+// row (register moves) and loads one new row into each, so every input row is loaded
+// about once per window, as the unfolded block loads it once. (Loading both rows of
+// each pair for each output, the columns of 4096^2 / 31^2 ran 2.2x slower than
+// unfolded: its rows 32 KiB apart share L1 sets, and the repeated loads went to L2.
+// Rotating slots instead of moving, unrolled Rb steps at a time, GCC spilled the windows.)
 template <int Rb, int VV, class V, class R, class Row, class Put>
-inline __attribute__((always_inline)) void vtile_any_regs(const Row& row, const R* k, index_t M, const Put& put) {
+__attribute__((flatten)) void vtile_fold_regs(const Row& row, const R* k, index_t M, const Put& put) {
+  constexpr index_t W = sizeof(V) / sizeof(R);
+  const index_t H = M / 2;
+  unroll<VV>([&](auto v) {
+    const auto in = [&](index_t t) { return vload<V>(row(t) + v * W); };
+    V a[Rb], L[Rb], Rr[Rb];
+    unroll<Rb>([&](auto r) {
+      a[r] = V{};
+      L[r] = in(r);
+      Rr[r] = in(M - 1 + r);
+    });
+    for (index_t m = 0;;) {
+      const V w = splat<V>(k[m]);
+      unroll<Rb>([&](auto r) { a[r] += w * (L[r] + Rr[r]); });
+      if (++m == H) break;
+      unroll<Rb - 1>([&](auto r) { L[r] = L[r + 1]; });
+      L[Rb - 1] = in(m + Rb - 1);
+      unroll<Rb - 1>([&](auto r) { Rr[Rb - 1 - r] = Rr[Rb - 2 - r]; });
+      Rr[0] = in(M - 1 - m);
+    }
+    if (M % 2 != 0) {
+      const V w = splat<V>(k[H]);
+      unroll<Rb>([&](auto r) { a[r] += w * in(r + H); });
+    }
+    unroll<Rb>([&](auto r) { put(r, v, a[r]); });
+  });
+}
+
+// vtile_regs for any M >= 1: vtile_short_regs below Rb taps; vtile_fold_regs for folded taps.
+template <int Rb, int VV, class V, class R, class Row, class Put>
+inline __attribute__((always_inline)) void vtile_any_regs(const Row& row, const R* k, index_t M, bool fold,
+                                                          const Put& put) {
+  if constexpr (fold_pays) {
+    if (fold) {
+      vtile_fold_regs<Rb, VV, V>(row, k, M, put);
+      return;
+    }
+  }
   if (M >= Rb) {
     vtile_regs<Rb, VV, V>(row, k, M, put);
     return;
@@ -340,7 +442,8 @@ inline __attribute__((always_inline)) void vtile_any_regs(const Row& row, const 
 // 3.3-3.8; 4 x 2 2.6-2.9; 2 x 4 2.7-2.8; taps as memory operands (AVX2 has no
 // broadcast operand: a table of broadcast taps) with 8-12 sums 1.8-2.5.
 template <int Rb, int VV, class R, class Row, class Each>
-inline __attribute__((always_inline)) void vtile_subblocks(const Row& row, const R* k, index_t M, const Each& each) {
+inline __attribute__((always_inline)) void vtile_subblocks(const Row& row, const R* k, index_t M, bool fold,
+                                                           const Each& each) {
   using N = nvec_t<R>;
   constexpr int NW = native_lanes<R>;
   static_assert(vec_regs > 1 && Rb % 8 == 0, "vtile_subblocks: whole sub-blocks of native registers");
@@ -348,7 +451,7 @@ inline __attribute__((always_inline)) void vtile_subblocks(const Row& row, const
     for (int c = 0; c < VV * vec_regs; ++c) {
       N a[8];
       const auto sub = [&](index_t t) { return row(g * 8 + t) + c * NW; };
-      vtile_any_regs<8, 1, N>(sub, k, M, [&](int r, int, const N& x) { a[r] = x; });
+      vtile_any_regs<8, 1, N>(sub, k, M, fold, [&](int r, int, const N& x) { a[r] = x; });
       each(g, c, a);
     }
 }
@@ -359,12 +462,12 @@ inline __attribute__((always_inline)) void vtile_subblocks(const Row& row, const
 // elsewhere vtile_subblocks, x a native register. Every output is the same sum in the
 // same order either way.
 template <int Rb, int VV, class R, class Row, class Put>
-inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, const Put& put) {
+inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k, index_t M, bool fold, const Put& put) {
   if constexpr (vec_regs == 1) {
     using V = vec_t<R>;
-    vtile_any_regs<Rb, VV, V>(row, k, M, [&](int r, int v, const V& x) { put(r, v * lanes_v<R>, x); });
+    vtile_any_regs<Rb, VV, V>(row, k, M, fold, [&](int r, int v, const V& x) { put(r, v * lanes_v<R>, x); });
   } else {
-    vtile_subblocks<Rb, VV>(row, k, M, [&](int g, int c, const nvec_t<R>* a) {
+    vtile_subblocks<Rb, VV>(row, k, M, fold, [&](int g, int c, const nvec_t<R>* a) {
       unroll<8>([&](auto r) { put(g * 8 + r, c * native_lanes<R>, a[r]); });
     });
   }
@@ -377,10 +480,11 @@ inline __attribute__((always_inline)) void vtile_any(const Row& row, const R* k,
 // on 4096^2 / 31^2, where both passes' results are transposed: 0.14-0.16 s before,
 // 0.11 s after).
 template <int VV, class R, class Row, class Put>
-inline __attribute__((always_inline)) void vtile_lanes(const Row& row, const R* k, index_t M, const Put& put) {
+inline __attribute__((always_inline)) void vtile_lanes(const Row& row, const R* k, index_t M, bool fold,
+                                                       const Put& put) {
   using N = nvec_t<R>;
   constexpr int NW = native_lanes<R>;
-  vtile_subblocks<8, VV>(row, k, M, [&](int, int c, const N* a) {
+  vtile_subblocks<8, VV>(row, k, M, fold, [&](int, int c, const N* a) {
     unroll<8 / NW>([&](auto b) {
       N x[NW];
       unroll<NW>([&](auto i) { x[i] = a[b * NW + i]; });
@@ -395,7 +499,7 @@ inline __attribute__((always_inline)) void vtile_lanes(const Row& row, const R* 
 // `vtile` runs the taps along the columns, and the results are transposed back, row q
 // (q < nr) stored at dst + q * pitch (dst: row 0 at column c).
 template <class T>
-inline __attribute__((always_inline)) void fused_columns(const T* col, const T* k, index_t M, T* dst, index_t pitch,
+inline __attribute__((always_inline)) void fused_columns(const T* col, const T* k, index_t M, bool fold, T* dst, index_t pitch,
                                                          index_t nr, bool stream) {
   using V = vec_t<T>;
   constexpr index_t W = lanes_v<T>;
@@ -403,7 +507,7 @@ inline __attribute__((always_inline)) void fused_columns(const T* col, const T* 
   if constexpr (vec_regs > 1) {
     unroll<W / 8>([&](auto h) {
       const auto row = [&](index_t t) { return col + (h * 8 + t) * fused_rows; };
-      vtile_lanes<VV, T>(row, k, M, [&](index_t l, int r0, const nvec_t<T>& x) {
+      vtile_lanes<VV, T>(row, k, M, fold, [&](index_t l, int r0, const nvec_t<T>& x) {
         if (l < nr) vstore(dst + l * pitch + h * 8 + r0, x, stream);
       });
     });
@@ -411,7 +515,7 @@ inline __attribute__((always_inline)) void fused_columns(const T* col, const T* 
     V oc[W][VV];
     unroll<W / 8>([&](auto h) {
       const auto row = [&](index_t t) { return col + (h * 8 + t) * fused_rows; };
-      vtile_any<8, VV, T>(row, k, M, [&](int r, index_t l, const V& val) { oc[h * 8 + r][l / W] = val; });
+      vtile_any<8, VV, T>(row, k, M, fold, [&](int r, index_t l, const V& val) { oc[h * 8 + r][l / W] = val; });
     });
     unroll<VV>([&](auto v) {
       V x[lanes_v<T>];
@@ -446,13 +550,14 @@ struct Ring {  // run_stream's ring: one pointer per plane (axis 0)
 // One real 1-D direct pass: `out` = the 'valid' correlation of the input (C order,
 // shape p.input, reached through `slice`) with the M taps `k` along p.axis; `out` has
 // any strides, and with `accumulate` the result is added to it. Every output is one
-// sequential fused multiply-add sum over m = 0..M-1 (bit-identical for any thread
-// count, and between the vector and scalar code). Along the last axis, blocks of 4
+// sequential fused multiply-add sum over m = 0..M-1, or with `fold` (fold_taps; last-axis
+// passes only, Stage::fold) the folded sum: bit-identical for any thread count, and
+// between the vector and scalar code. Along the last axis, blocks of 4
 // vectors in two rows at a time; off it, blocks of 4 output rows by 2 vectors, so the
 // M + 3 input rows a block reads are, but 4, those the previous block read (in L1).
 template <class R, class Slice, class Tick = NoTick>
-void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, const View<R>& out, bool accumulate,
-                        bool stream, int threads, const Tick& tick = {}) {
+void direct_pass_slices(const SeparablePass& p, const R* k, bool fold, const Slice& slice, const View<R>& out,
+                        bool accumulate, bool stream, int threads, const Tick& tick = {}) {
   using V = vec_t<R>;
   constexpr index_t W = lanes_v<R>;
   const int D = p.input.rank(), last = D - 1, ax = p.axis;
@@ -462,6 +567,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   for (int b = last - 1; b >= 0; --b)
     is[static_cast<std::size_t>(b)] = is[static_cast<std::size_t>(b + 1)] * p.input[b + 1];
   const bool horizontal = ax == last;
+  fold = fold && horizontal;  // off the last axis, the blocks sum in order (vtile_fold_regs)
   const index_t tap = horizontal ? 1 : 0;  // scalar code: input step of one tap along the row
   const index_t n = p.output[last], osl = out.stride(last);
   // Non-temporal stores only for long rows: a row's unaligned head is computed one
@@ -503,10 +609,9 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
   // i, offset off; along the last axis the taps step along the row, off it over slices.
   auto scalar = [&](const Slice& s, index_t i, index_t off, R* dst, index_t j0, index_t j1) {
     for (index_t j = j0; j < j1; ++j) {
-      R acc = 0;
-      // madd, not acc += k * x: GCC vectorised that loop over m as separate products
-      // and an in-order sum, which rounds differently from the vector code's FMAs.
-      for (index_t m = 0; m < M; ++m) acc = madd(k[m], s(i + (1 - tap) * m)[off + j + tap * m], acc);
+      // madd (tap_sum), not acc += k * x: GCC vectorised that loop over m as separate
+      // products and an in-order sum, which rounds differently from the vector code's FMAs.
+      const R acc = tap_sum<R>(k, M, fold, [&](index_t m) { return s(i + (1 - tap) * m)[off + j + tap * m]; });
       R* o = dst + j * osl;
       *o = (accumulate ? *o : R(0)) + acc;
     }
@@ -532,6 +637,52 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
     scalar(slice, 0, off0, d0, 0, j);
     if constexpr (Two) scalar(slice, 0, off1, d1, 0, j);
     for (; j + 4 * W <= n; j += 4 * W) {
+      if constexpr (fold_pays) {
+        if (fold) {  // each vector's taps in pairs from both ends of its window
+          V a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
+          const index_t H = M / 2;
+          for (index_t m = 0; m < H; ++m) {
+            const V w = broadcast(k[m]);
+            const R *l0 = q0 + j + m, *h0 = q0 + j + M - 1 - m;
+            a0 += w * (load(l0) + load(h0));
+            a1 += w * (load(l0 + W) + load(h0 + W));
+            a2 += w * (load(l0 + 2 * W) + load(h0 + 2 * W));
+            a3 += w * (load(l0 + 3 * W) + load(h0 + 3 * W));
+            if constexpr (Two) {
+              const R *l1 = q1 + j + m, *h1 = q1 + j + M - 1 - m;
+              b0 += w * (load(l1) + load(h1));
+              b1 += w * (load(l1 + W) + load(h1 + W));
+              b2 += w * (load(l1 + 2 * W) + load(h1 + 2 * W));
+              b3 += w * (load(l1 + 3 * W) + load(h1 + 3 * W));
+            }
+          }
+          if (M % 2 != 0) {
+            const V w = broadcast(k[H]);
+            a0 += w * load(q0 + j + H);
+            a1 += w * load(q0 + j + H + W);
+            a2 += w * load(q0 + j + H + 2 * W);
+            a3 += w * load(q0 + j + H + 3 * W);
+            if constexpr (Two) {
+              b0 += w * load(q1 + j + H);
+              b1 += w * load(q1 + j + H + W);
+              b2 += w * load(q1 + j + H + 2 * W);
+              b3 += w * load(q1 + j + H + 3 * W);
+            }
+          }
+          put(d0, j, a0);
+          put(d0, j + W, a1);
+          put(d0, j + 2 * W, a2);
+          put(d0, j + 3 * W, a3);
+          if constexpr (Two) {
+            put(d1, j, b0);
+            put(d1, j + W, b1);
+            put(d1, j + 2 * W, b2);
+            put(d1, j + 3 * W, b3);
+          }
+          tick();
+          continue;
+        }
+      }
       // With halves (AVX2, one row): a0..a3 and b0..b3 are the low and high halves.
       using A = std::conditional_t<halves, nvec_t<R>, V>;
       A a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
@@ -592,14 +743,8 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
       tick();
     }
     for (; j + W <= n; j += W) {
-      V a{}, b{};
-      for (index_t m = 0; m < M; ++m) {
-        const V w = broadcast(k[m]);
-        a += w * load(q0 + j + m);
-        if constexpr (Two) b += w * load(q1 + j + m);
-      }
-      put(d0, j, a);
-      if constexpr (Two) put(d1, j, b);
+      put(d0, j, tap_sum<V>(k, M, fold, [&](index_t m) { return load(q0 + j + m); }));
+      if constexpr (Two) put(d1, j, tap_sum<V>(k, M, fold, [&](index_t m) { return load(q1 + j + m); }));
     }
     scalar(slice, 0, off0, d0, j, n);
     if constexpr (Two) scalar(slice, 0, off1, d1, j, n);
@@ -681,7 +826,7 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
         }
       } else {
         const auto row = [&](index_t t) { return slice(i + t) + off + j; };
-        vtile_any<8, decltype(two)::value ? 2 : 1, R>(row, k, M,
+        vtile_any<8, decltype(two)::value ? 2 : 1, R>(row, k, M, false,
                                                   [&](int r, index_t l, const auto& a) { put(dst + r * ostep, j + l, a); });
         tick();  // a block is twice vblock's work: the prefetch keeps its pace
         tick();
@@ -791,11 +936,11 @@ void direct_pass_slices(const SeparablePass& p, const R* k, const Slice& slice, 
 
 // direct_pass_slices of an input in C order at `in`.
 template <class R, class Tick = NoTick>
-void direct_pass(const SeparablePass& p, const R* k, const R* in, const View<R>& out, bool accumulate, bool stream,
-                 int threads, const Tick& tick = {}) {
+void direct_pass(const SeparablePass& p, const R* k, bool fold, const R* in, const View<R>& out, bool accumulate,
+                 bool stream, int threads, const Tick& tick = {}) {
   index_t step = 1;
   for (int b = p.axis + 1; b < p.input.rank(); ++b) step *= p.input[b];
-  direct_pass_slices(p, k, Strided<R>{in, step}, out, accumulate, stream, threads, tick);
+  direct_pass_slices(p, k, fold, Strided<R>{in, step}, out, accumulate, stream, threads, tick);
 }
 
 // Software prefetch of the input rows the next pad reads, `per_tick` cache lines per
@@ -850,6 +995,7 @@ struct PlaneGroup {
   index_t M0 = 0;
   const T* kh = nullptr;  // the last axis
   index_t M1 = 0;
+  bool fold1 = false;  // kh folded (fold_taps)
   T* dst = nullptr;  // output row q < nr at dst + q * ostride, columns [0, L1)
   index_t ostride = 0, nr = 0, L1 = 0;
   bool stream = false;  // non-temporal stores
@@ -916,7 +1062,7 @@ void plane_group(const PlaneGroup<T>& pg, const Tick& tick = {}) {
     auto tiles = [&](const auto& row_of) {
       if constexpr (vec_regs > 1) {  // transposed by vtile_lanes, straight into buf
         unroll<2>([&](auto h) {
-          vtile_lanes<VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
+          vtile_lanes<VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0, false,
                              [&](index_t l, int r0, const nvec_t<T>& x) {
                                nstore(buf + (j - blo + l) * G + h * 8 + r0, x);
                              });
@@ -924,7 +1070,7 @@ void plane_group(const PlaneGroup<T>& pg, const Tick& tick = {}) {
       } else {
         V oc[2][8][VC];
         unroll<2>([&](auto h) {
-          vtile_any<8, VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0,
+          vtile_any<8, VC, T>([&](index_t t) { return row_of(h, t); }, kv, M0, false,
                               [&](int r, index_t l, const V& val) { oc[h][r][l / W] = val; });
         });
         unroll<VC>([&](auto v) {
@@ -1002,7 +1148,7 @@ void plane_group(const PlaneGroup<T>& pg, const Tick& tick = {}) {
   };
   // Last axis: output columns [c, c + W) of the G rows, from buf (as hpass_fused).
   auto hblock = [&](index_t c) {
-    fused_columns(buf + (c - blo) * G, kh, M1, pg.dst + c, pg.ostride, pg.nr, pg.stream);
+    fused_columns(buf + (c - blo) * G, kh, M1, pg.fold1, pg.dst + c, pg.ostride, pg.nr, pg.stream);
     tick();
   };
   // Column chunks [c0, c1): [0, g), then fused_chunk wide from g.
@@ -1023,6 +1169,8 @@ void plane_group(const PlaneGroup<T>& pg, const Tick& tick = {}) {
 }
 
 }  // namespace
+
+bool separable_folding() { return fold_pays; }
 
 std::vector<SeparablePass> separable_passes(const Problem& pb) {
   const int D = pb.rank();
@@ -1314,6 +1462,7 @@ SeparableEngine<T>::SeparableEngine(const Problem& pb, const Factors<T>& factors
             for (T& v : k) v *= factors.factor(j, a)[0];
       Stage st;
       if (!is_complex_v<T> && methods_[p] == Method::Direct) {
+        st.fold = passes_[p].axis == D - 1 && fold_taps(k);
         st.taps = std::move(k);
         stages_.push_back(std::move(st));
         continue;
@@ -1430,7 +1579,7 @@ void SeparableEngine<T>::grow(Work& w, const TileLease& l) const {
 
 template <class T>
 template <class Tick>
-void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, const T* k, T* dst, index_t pitch,
+void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, const T* k, bool fold, T* dst, index_t pitch,
                                      T* buf, const Tick& tick) const {
   if constexpr (!is_complex_v<T>) {
     using V = vec_t<T>;
@@ -1507,7 +1656,7 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
       };
       // Output columns [c, c + W) of the 16 rows, from buf filled from column a.
       auto block = [&](index_t a, index_t c) {
-        fused_columns(buf + (c - a) * fused_rows, k, M, dst + r0 * pitch + c, pitch, nr, false);
+        fused_columns(buf + (c - a) * fused_rows, k, M, fold, dst + r0 * pitch + c, pitch, nr, false);
         tick();
       };
       for (index_t c0 = 0; c0 < n; c0 += fused_chunk) {
@@ -1526,7 +1675,7 @@ void SeparableEngine<T>::hpass_fused(const View<const T>& in, const Box& box, co
       }
     }
   } else {
-    (void)in, (void)box, (void)k, (void)dst, (void)pitch, (void)buf, (void)tick;
+    (void)in, (void)box, (void)k, (void)fold, (void)dst, (void)pitch, (void)buf, (void)tick;
   }
 }
 
@@ -1565,6 +1714,7 @@ void SeparableEngine<T>::run_vfirst(const View<const T>& in, const View<T>& out,
       pg.M0 = M0;
       pg.kh = kh;
       pg.M1 = M1;
+      pg.fold1 = stages_[1 - tiling_.p0].fold;
       pg.ostride = ostride;
       pg.L1 = L1;
       pg.stream = stream;
@@ -1649,8 +1799,8 @@ void SeparableEngine<T>::run_tiled(const View<const T>& in, const View<T>& out, 
           const bool last = p + 1 == P;
           const View<T> dst = last ? View<T>(out.data() + out_off, cs, out.strides())
                                    : View<T>(p % 2 == 0 ? w.a.data() : terms_ == 1 ? w.x.data() : w.b.data(), cs);
-          direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, dst, last && j > 0,
-                         last && stream_out_, 1);
+          const Stage& st = stages_[static_cast<std::size_t>(j) * P + p];
+          direct_pass<T>(q, st.taps.data(), st.fold, cur, dst, last && j > 0, last && stream_out_, 1);
           cur = dst.data();
         }
       }
@@ -1756,8 +1906,11 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
                              src, cval_row_.data());
           pg.nr = std::min(fused_rows, ext[1] - r0);
           for (int j = 0; j < terms_; ++j) {
-            pg.kv = stages_[static_cast<std::size_t>(j) * P + p1].taps.data();
-            pg.kh = stages_[static_cast<std::size_t>(j) * P + p2].taps.data();
+            const Stage& s1 = stages_[static_cast<std::size_t>(j) * P + p1];
+            const Stage& s2 = stages_[static_cast<std::size_t>(j) * P + p2];
+            pg.kv = s1.taps.data();
+            pg.kh = s2.taps.data();
+            pg.fold1 = s2.fold;
             pg.dst = slot + static_cast<std::size_t>(j) * win + r0 * ext[2];
             plane_group(pg, pf);
           }
@@ -1794,8 +1947,8 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
             T* ring = rings + static_cast<std::size_t>(j) * win + slot;
             if (tiling_.fused) {
               T* const buf = w.x.data() + line_gap(w.x.data());
-              hpass_fused(in, box, stages_[static_cast<std::size_t>(j) * P + (1 - tiling_.p0)].taps.data(), ring,
-                          static_cast<index_t>(pitch), buf, pf);
+              const Stage& st = stages_[static_cast<std::size_t>(j) * P + (1 - tiling_.p0)];
+              hpass_fused(in, box, st.taps.data(), st.fold, ring, static_cast<index_t>(pitch), buf, pf);
               continue;
             }
             if (P == 1) {
@@ -1813,7 +1966,8 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
               const bool last = ++k == P - 1;
               const View<T> d = last ? View<T>(ring, cs, ring_strides(cs))
                                      : View<T>(k % 2 == 1 ? w.a.data() : terms_ == 1 ? w.x.data() : w.acc.data(), cs);
-              direct_pass<T>(q, stages_[static_cast<std::size_t>(j) * P + p].taps.data(), cur, d, false, false, 1, pf);
+              const Stage& st = stages_[static_cast<std::size_t>(j) * P + p];
+              direct_pass<T>(q, st.taps.data(), st.fold, cur, d, false, false, 1, pf);
               cur = d.data();
             }
           }
@@ -1832,8 +1986,9 @@ void SeparableEngine<T>::run_stream(const View<const T>& in, const View<T>& out,
           const T* ring = rings + static_cast<std::size_t>(j) * win;
           for (index_t i = 0; i < q.input[0]; ++i)
             w.planes[static_cast<std::size_t>(i)] = ring + static_cast<std::size_t>((done + i) % tiling_.ring) * pitch;
-          direct_pass_slices<T>(q, stages_[static_cast<std::size_t>(j) * P + tiling_.p0].taps.data(), Ring<T>{w.planes.data()},
-                                dst, j > 0, stream_out_ && terms_ == 1, 1, pf);
+          const Stage& st = stages_[static_cast<std::size_t>(j) * P + tiling_.p0];
+          direct_pass_slices<T>(q, st.taps.data(), st.fold, Ring<T>{w.planes.data()}, dst, j > 0,
+                                stream_out_ && terms_ == 1, 1, pf);
         }
         done = ready;
       }
@@ -1879,7 +2034,7 @@ void SeparableEngine<T>::run(View<const T> in, View<T> out, int threads) const {
         dst = View<T>(p % 2 == 0 ? w.a.data() : terms_ == 1 ? w.x.data() : w.b.data(), ps.output);
       if constexpr (!is_complex_v<T>) {
         if (own) {
-          direct_pass<T>(ps, st.taps.data(), cur, dst, p + 1 == P && j > 0, p + 1 == P && stream_out_, threads);
+          direct_pass<T>(ps, st.taps.data(), st.fold, cur, dst, p + 1 == P && j > 0, p + 1 == P && stream_out_, threads);
           cur = dst.data();
           continue;
         }

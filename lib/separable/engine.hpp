@@ -119,6 +119,9 @@ struct SeparableOptions {
 Method separable_pass_method(const Problem& pass, std::size_t value_bytes, bool complex_data, int workers,
                              std::size_t memory_limit, bool one_shot);
 
+/// Whether this build folds symmetric last-axis taps (AVX-512 targets; engine.cpp, fold_taps).
+bool separable_folding();
+
 template <class T>
 class SeparableEngine {
  public:
@@ -140,10 +143,17 @@ class SeparableEngine {
   const std::vector<SeparablePass>& passes() const { return passes_; }
   /// The method pass p (of every term) runs: Direct, FFT or OverlapAdd.
   Method pass_method(int p) const { return methods_[static_cast<std::size_t>(p)]; }
+  /// Whether pass p of term j sums its taps folded, k[m] (x[m] + x[M-1-m]): real data,
+  /// a Direct pass along the last axis, taps symmetric exactly, M >= 8, and a build
+  /// where folding pays (separable_folding()).
+  bool folded(int j, int p) const {
+    return stages_[static_cast<std::size_t>(j) * passes_.size() + static_cast<std::size_t>(p)].fold;
+  }
 
  private:
   struct Stage {
     std::vector<T> taps;  // real data, Direct: the pass's own vectorised 1-D kernel
+    bool fold = false;    // taps symmetric: summed folded (engine.cpp, fold_taps)
     std::shared_ptr<const DirectEngine<T>> direct;  // complex data, Direct (and the FFT fallback)
     std::unique_ptr<const FftEngine<T>> fft;        // FFT or OverlapAdd
   };
@@ -164,9 +174,10 @@ class SeparableEngine {
   /// pass over the box's rows straight from the input, the pad folded in. 16 rows at a
   /// time are transposed (W x W blocks) into `buf` so that the row direction becomes
   /// the vector lanes, the taps run as vtile over aligned vectors, and the results are
-  /// transposed back into row r at dst + r * pitch. `tick` after every block.
+  /// transposed back into row r at dst + r * pitch. `tick` after every block. `fold`:
+  /// the taps are summed folded (symmetric taps, engine.cpp's fold_taps).
   template <class Tick>
-  void hpass_fused(const View<const T>& in, const Box& box, const T* k, T* dst, index_t pitch, T* buf,
+  void hpass_fused(const View<const T>& in, const Box& box, const T* k, bool fold, T* dst, index_t pitch, T* buf,
                    const Tick& tick) const;
   /// Values of buf that hpass_fused needs (rows_fused x the padded columns of a chunk).
   std::size_t fused_buf_size() const;

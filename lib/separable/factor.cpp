@@ -229,6 +229,26 @@ std::optional<Factors<T>> factor(const Shape& shape, const T* kc, int max_terms)
       if (a != s) rest_ext.push_back(ext[a]);
     Factors<T> G;
     G.kernel = shape;
+    // Real factors symmetric to within 4 eps(T) of their largest value (a Gaussian's
+    // singular vectors carry the long double SVD's rounding, ~1e-19) are made exactly
+    // symmetric, so that their passes can fold the taps (separable/engine.cpp,
+    // fold_taps). The reconstruction check covers the change; should it fail, the
+    // factors are found again as they come (sym = false).
+    bool sym = !is_complex_v<T>;
+    auto symmetrise = [&](std::vector<S>& v) {
+      if constexpr (!is_complex_v<T>) {
+        const std::size_t m = v.size();
+        LD big = 0, asym = 0;
+        for (std::size_t t = 0; t < m; ++t) {
+          big = std::max<LD>(big, std::abs(v[t]));
+          asym = std::max<LD>(asym, std::abs(v[t] - v[m - 1 - t]));
+        }
+        if (asym > 4 * static_cast<LD>(std::numeric_limits<real_t<T>>::epsilon()) * big) return;
+        for (std::size_t t = 0; t < m / 2; ++t) v[t] = v[m - 1 - t] = (v[t] + v[m - 1 - t]) / 2;
+      } else {
+        (void)v;
+      }
+    };
     // Term j: sigma_j u_j (axis s) times the rank-1 factors of v_j (the other axes),
     // the scale balanced between the factors (each of norm sigma^(1/d): float range).
     auto add_term = [&](int j) {
@@ -237,6 +257,8 @@ std::optional<Factors<T>> factor(const Shape& shape, const T* kc, int max_terms)
       all[s] = svd.u[static_cast<std::size_t>(j)];
       for (std::size_t a = 0, b = 0; a < axes.size(); ++a)
         if (a != s) all[a] = std::move(vf[b++]);
+      if (sym)
+        for (std::vector<S>& v : all) symmetrise(v);
       LD scale = svd.sigma[static_cast<std::size_t>(j)];
       std::vector<LD> nrm(axes.size());
       for (std::size_t a = 0; a < axes.size(); ++a) {
@@ -264,7 +286,15 @@ std::optional<Factors<T>> factor(const Shape& shape, const T* kc, int max_terms)
       if (best && r >= best->terms) break;
       if (std::sqrt(tail[static_cast<std::size_t>(r)]) > tol) continue;  // r terms cannot be enough
       while (G.terms < r) add_term(G.terms);
-      if (residual(G) <= tol) {
+      LD res = residual(G);
+      if (res > tol && sym) {  // (never seen) again without symmetrising
+        sym = false;
+        G = Factors<T>{};
+        G.kernel = shape;
+        while (G.terms < r) add_term(G.terms);
+        res = residual(G);
+      }
+      if (res <= tol) {
         best = G;
         break;
       }
