@@ -343,10 +343,15 @@ TEST_CASE("a program's own FFTW lock is used for planning, and can be removed ag
 TEST_CASE_TEMPLATE("FFT and OverlapAdd stay within the bound of the exact result with 1, 2, 3 and 7 threads", T, float, double,
                    std::complex<float>) {
   // FFT: one unit (a transform split between the threads for rank >= 2) or one per
-  // batch slice; OverlapAdd: blocks over the threads. NaN included.
+  // batch slice; OverlapAdd: blocks over the threads. NaN included. Real 20 x 2100 and
+  // 22 x 40 x 70 (FFT): the outer axis's stride is over 1024 complex values, so its
+  // one-shot (FFTW_ESTIMATE) steps gather 16 columns at a time into a scratch, and
+  // 2100's last group is shorter (mutation-checked: a row not copied back, the last
+  // group run with the full group's plan, each failed here).
   std::mt19937_64 rng(21);
   for (const auto& [xs, ks] : {std::pair{Shape{100000}, Shape{31}}, std::pair{Shape{260, 300}, Shape{9, 7}},
-                               std::pair{Shape{41, 36, 30}, Shape{5, 4, 3}}, std::pair{Shape{3, 33, 29}, Shape{1, 6, 5}}}) {
+                               std::pair{Shape{41, 36, 30}, Shape{5, 4, 3}}, std::pair{Shape{3, 33, 29}, Shape{1, 6, 5}},
+                               std::pair{Shape{20, 2100}, Shape{5, 9}}, std::pair{Shape{22, 40, 70}, Shape{3, 4, 5}}}) {
     auto x = random_array<T>(xs, rng);
     const auto k = random_array<T>(ks, rng);
     for (int with_nan = 0; with_nan < 2; ++with_nan) {

@@ -34,6 +34,17 @@ std::vector<int> transform_axes(const Problem& pb) {
   return t;
 }
 
+// A c2c step of a shared transform (make_shared_steps) along an axis whose stride is
+// fft_gather_stride complex values or more, planned with FFTW_ESTIMATE, copies
+// fft_gather_cols columns at a time into a contiguous scratch, transforms them there
+// and copies them back. Measured on Zen 4 (scripts/bench/fftw_columns.cpp, float
+// 256^3 valid 17^3, 1 thread): the outer axis's 256-point transforms at a stride of
+// 33024 took 173-226 ms in place under FFTW_ESTIMATE (in batches of 8 to 1024 columns
+// alike), 28 ms gathered; FFTW_MEASURE plans find their own way (56 ms for the whole
+// 3-D r2c) and run in place.
+constexpr index_t fft_gather_cols = 16;
+constexpr index_t fft_gather_stride = 1024;
+
 }  // namespace
 
 void transform_bytes(const std::vector<index_t>& F, std::size_t value_bytes, bool complex_data, std::size_t* spectrum,
@@ -63,7 +74,8 @@ index_t fft_concurrent_blocks(const FftLayout& l, int threads) {
 
 double fft_layout_bytes(const FftLayout& l, int threads) {
   return static_cast<double>(l.spectrum_bytes) +
-         static_cast<double>(fft_concurrent_blocks(l, threads)) * static_cast<double>(l.block_bytes);
+         static_cast<double>(fft_concurrent_blocks(l, threads)) * static_cast<double>(l.block_bytes) +
+         static_cast<double>(std::max(1, threads)) * static_cast<double>(l.gather_bytes);
 }
 
 FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, bool complex_data,
@@ -126,6 +138,16 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     transform_bytes(F, value_bytes, complex_data, &l.spectrum_bytes, &l.block_bytes);
     l.axes = std::move(axes);
     l.units = static_cast<index_t>(units);
+    // One real transform shared between the workers (make_shared_steps): its c2c steps
+    // of large stride gather columns into a scratch per worker.
+    if (l.units == 1 && F.size() >= 2 && !complex_data) {
+      index_t stride = F.back() / 2 + 1, longest = 0;
+      for (std::size_t i = F.size() - 1; i-- > 0;) {
+        if (stride >= fft_gather_stride) longest = std::max(longest, F[i]);
+        stride *= F[i];
+      }
+      l.gather_bytes = static_cast<std::size_t>(longest * fft_gather_cols) * 2 * value_bytes;
+    }
     l.predicted_cost = units * block_cost(F, l.block_bytes);
     return l;
   };
@@ -393,9 +415,22 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
     for (std::size_t j = i + 1; j < r; ++j) stride *= C[j];
     for (std::size_t j = 0; j < i; ++j) outer *= C[j];
     const int F = static_cast<int>(C[i]);
+    const bool gather = effort == fft::Effort::Estimate && stride >= fft_gather_stride;
     for (auto kind : {fft::Batch::C2C_FWD, fft::Batch::C2C_BWD}) {
       Step st;
-      if (outer >= nt && (C[i] * stride) % align_complex == 0) {  // whole blocks per worker
+      if (gather) {  // outer blocks of `stride` columns, fft_gather_cols at a time
+        const index_t B = fft_gather_cols, rest = stride % B;
+        st.gather = B;
+        st.len = C[i];
+        st.stride = stride;
+        st.reps = outer;
+        st.rep_offset = C[i] * stride;
+        st.plan = fft::batch(kind, F, static_cast<int>(B), static_cast<int>(B), 1, single, effort);
+        st.last_plan = rest == 0 ? st.plan
+                                 : fft::batch(kind, F, static_cast<int>(rest), static_cast<int>(rest), 1, single, effort);
+        if (sh->scratch.empty()) sh->scratch.resize(static_cast<std::size_t>(nt));
+        for (auto& s : sh->scratch) s.reserve(static_cast<std::size_t>(2 * B * lay_.axes[i].F));
+      } else if (outer >= nt && (C[i] * stride) % align_complex == 0) {  // whole blocks per worker
         const auto [c, chunks] = chunked(outer, 1);
         st.chunks = chunks;
         st.reps = c;
@@ -429,7 +464,21 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
 
 template <class T>
 void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt) const {
-  for (const Step& st : steps)
+  for (const Step& st : steps) {
+    if (st.gather > 0) {
+      const index_t B = st.gather, groups = (st.stride + B - 1) / B;
+      const std::size_t row = static_cast<std::size_t>(2 * st.stride);  // reals from one row of the axis to the next
+      for_each_slice(st.reps * groups, nt, [&](index_t item, int worker) {
+        const index_t g = item % groups, w = std::min(B, st.stride - g * B);
+        R* const base = buf + 2 * ((item / groups) * st.rep_offset + g * B);
+        R* const s = shared_->scratch[static_cast<std::size_t>(worker)].data.get();
+        const std::size_t n = static_cast<std::size_t>(2 * w);
+        for (index_t t = 0; t < st.len; ++t) std::memcpy(s + t * 2 * w, base + t * row, n * sizeof(R));
+        (w == B ? *st.plan : *st.last_plan).execute(s);
+        for (index_t t = 0; t < st.len; ++t) std::memcpy(base + t * row, s + t * 2 * w, n * sizeof(R));
+      });
+      continue;
+    }
     for_each_slice(st.chunks, nt, [&](index_t j, int) {
       const bool last = j + 1 == st.chunks;
       const fft::Batch& plan = last ? *st.last_plan : *st.plan;
@@ -439,6 +488,7 @@ void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt) con
         plan.execute(buf + (st.reals ? off : 2 * off));
       }
     });
+  }
 }
 
 template <class T>

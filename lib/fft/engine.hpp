@@ -34,6 +34,7 @@ struct FftLayout {
   std::vector<FftAxis> axes;  // transform axes, in problem order
   std::size_t spectrum_bytes = 0;
   std::size_t block_bytes = 0;  // one worker's transform buffer
+  std::size_t gather_bytes = 0;  // one worker's scratch for gathered columns (fft_gather_cols)
   double predicted_cost = 0;    // transform cost units for the whole output
   index_t units = 1;            // batch slices x blocks
 };
@@ -53,7 +54,8 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
                      std::size_t memory_limit, int threads);
 /// Working memory of a layout run on `threads` workers: the kernel's spectrum and a
 /// transform buffer per block run at once (as many as run() runs, what fft_layout
-/// checks against the limit and the cost model counts).
+/// checks against the limit and the cost model counts), and where one transform is
+/// shared between the workers a scratch each for gathered columns (gather_bytes).
 double fft_layout_bytes(const FftLayout& l, int threads);
 
 template <class T>
@@ -102,14 +104,21 @@ class FftEngine {
 
   /// One step of a transform split between workers: chunk j runs `reps` times its plan
   /// at buf + j * chunk_offset + rep * rep_offset (reals for row steps, complex else).
+  /// With `gather` (a c2c step along an axis of large stride, FFTW_ESTIMATE plans): the
+  /// step runs as `reps` blocks (rep_offset apart) of `stride` columns, `gather` columns
+  /// at a time copied into a worker's scratch (len rows of `gather` contiguous values),
+  /// transformed there by `plan` (`last_plan` for a last group of stride % gather
+  /// columns) and copied back.
   struct Step {
     std::shared_ptr<const fft::Batch> plan, last_plan;
     index_t chunks = 1, chunk_offset = 0, reps = 1, last_reps = 1, rep_offset = 0;
     bool reals = false;
+    index_t gather = 0, len = 0, stride = 0;
   };
   struct Shared {
     int workers = 1;
     std::vector<Step> forward, backward;
+    std::vector<fft::Buffer<R>> scratch;  // a worker's gathered columns (when a step gathers)
   };
   void run_steps(const std::vector<Step>& steps, R* buf, int nt) const;
   std::unique_ptr<Shared> make_shared_steps(int nt, fft::Effort effort) const;
