@@ -237,6 +237,21 @@ void check_layouts(const Spec& s, const Array<T>& x, const Array<T>& k, int term
   }
 }
 
+// Whether the Separable engine of spec s on shape xs sums the last axis's pass of every
+// term folded (with at most `terms` terms, as check_layouts factors).
+template <class T>
+bool last_axis_folds(const Spec& s, const Shape& xs, const Array<T>& k, int terms) {
+  const Array<T> kc = correlation_order(k, s.correlate);
+  const auto F = factor_kernel(kc.shape, kc.v.data(), terms);
+  if (!F) return false;
+  const autoconv::detail::SeparableEngine<T> eng(problem_of(s, xs, k.shape), *F);
+  bool all = true;
+  for (int j = 0; j < eng.terms(); ++j)
+    for (std::size_t p = 0; p < eng.passes().size(); ++p)
+      if (eng.passes()[p].axis == xs.rank() - 1) all = all && eng.folded(j, static_cast<int>(p));
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("Separable matches the exact reference: kernels of rank 1-4, passes Direct and FFT", T, float,
@@ -990,6 +1005,7 @@ TEST_CASE_TEMPLATE("2-D, one term: rows read straight from the input", T, float,
       s.border.cval = b == Boundary::Constant ? 0.5 : 0.0;
       s.border.origin = std::vector<index_t>{pr.m0 / 3 - pr.m0 / 2, (pr.m1 - 1) / 2};  // moved: GCC 12 warns (-Wnonnull) on assigning a list
       check_layouts(s, x, k, 1, x.shape, {x.view(), xrev, View<const T>(xs.view)});
+      if (pr.sym) CHECK(last_axis_folds(s, x.shape, k, 1) == autoconv::detail::separable_folding());
       Array<T> one(x.shape);
       autoconv::Options os;
       os.method = Method::Separable;
@@ -1063,6 +1079,7 @@ TEST_CASE_TEMPLATE("3-D, a pass on every axis: planes read straight from the inp
         }
         const Shape os_shape = style == 0 ? Shape{n0 + pr.m0 - 1, n1 + pr.m1 - 1, n2 + pr.m2 - 1} : x.shape;
         check_layouts(s, x, k, 2, os_shape, {x.view(), xrev, View<const T>(xs.view)});
+        if (pr.sym) CHECK(last_axis_folds(s, x.shape, k, 2) == autoconv::detail::separable_folding());
       }
     }
   }

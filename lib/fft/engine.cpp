@@ -428,8 +428,7 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
         st.plan = fft::batch(kind, F, static_cast<int>(B), static_cast<int>(B), 1, single, effort);
         st.last_plan = rest == 0 ? st.plan
                                  : fft::batch(kind, F, static_cast<int>(rest), static_cast<int>(rest), 1, single, effort);
-        if (sh->scratch.empty()) sh->scratch.resize(static_cast<std::size_t>(nt));
-        for (auto& s : sh->scratch) s.reserve(static_cast<std::size_t>(2 * B * lay_.axes[i].F));
+        sh->gather_reals = std::max(sh->gather_reals, static_cast<std::size_t>(2 * B * C[i]));
       } else if (outer >= nt && (C[i] * stride) % align_complex == 0) {  // whole blocks per worker
         const auto [c, chunks] = chunked(outer, 1);
         st.chunks = chunks;
@@ -463,7 +462,7 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
 }
 
 template <class T>
-void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt) const {
+void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch) const {
   for (const Step& st : steps) {
     if (st.gather > 0) {
       const index_t B = st.gather, groups = (st.stride + B - 1) / B;
@@ -471,7 +470,7 @@ void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt) con
       for_each_slice(st.reps * groups, nt, [&](index_t item, int worker) {
         const index_t g = item % groups, w = std::min(B, st.stride - g * B);
         R* const base = buf + 2 * ((item / groups) * st.rep_offset + g * B);
-        R* const s = shared_->scratch[static_cast<std::size_t>(worker)].data.get();
+        R* const s = scratch[worker].data.get();
         const std::size_t n = static_cast<std::size_t>(2 * w);
         for (index_t t = 0; t < st.len; ++t) std::memcpy(s + t * 2 * w, base + t * row, n * sizeof(R));
         (w == B ? *st.plan : *st.last_plan).execute(s);
@@ -720,7 +719,7 @@ index_t FftEngine<T>::out_rows(const Geom& g) const {
 
 template <class T>
 bool FftEngine<T>::run_unit_shared(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean,
-                                   int nt) const {
+                                   int nt, const Scratch& scratch) const {
   const Geom g = geometry(unit, in, out);
   R* buf = w.buf.data.get();
   const auto chunk = [nt](index_t n) { return std::max<index_t>(1, (n + 4 * nt - 1) / (4 * nt)); };
@@ -730,13 +729,13 @@ bool FftEngine<T>::run_unit_shared(index_t unit, const View<const T>& in, const 
     if (fill(g, in, buf, c * cf, std::min(nf, (c + 1) * cf), clean)) seen[static_cast<std::size_t>(worker)] = 1;
   });
   if (std::any_of(seen.begin(), seen.begin() + nt, [](unsigned char v) { return v != 0; })) return true;
-  run_steps(shared_->forward, buf, nt);
+  run_steps(shared_->forward, buf, nt, scratch);
   const auto ns = static_cast<index_t>(tr_->spectrum_size());
   const index_t cm = chunk(ns);
   for_each_slice((ns + cm - 1) / cm, nt, [&](index_t c, int) {
     multiply(buf, static_cast<std::size_t>(c * cm), static_cast<std::size_t>(std::min(ns, (c + 1) * cm)));
   });
-  run_steps(shared_->backward, buf, nt);
+  run_steps(shared_->backward, buf, nt, scratch);
   const bool stream = streamed_output_ || out_bytes_ >= stream_bytes;
   const index_t no = out_rows(g), ce = chunk(no);
   for_each_slice((no + ce - 1) / ce, nt, [&](index_t c, int) {
@@ -781,9 +780,12 @@ void FftEngine<T>::run(View<const T> in, View<T> out, int threads) const {
   // One big transform: every step shared between the threads.
   if (shared_) {
     const int share = std::min(max_threads(threads), shared_->workers);
-    if (run_unit_shared(0, in, out, works[0], clean, share)) {  // a non-finite sample: again, zeroed
+    // Each call its own scratch (calls on one plan may run at once).
+    const Scratch scratch(gather_pool_, shared_->gather_reals > 0 ? share : 0,
+                          [&](fft::Buffer<R>& b) { b.reserve(shared_->gather_reals); });
+    if (run_unit_shared(0, in, out, works[0], clean, share, scratch)) {  // a non-finite sample: again, zeroed
       if (direct_instead()) return;
-      run_unit_shared(0, in, out, works[0], false, share);
+      run_unit_shared(0, in, out, works[0], false, share, scratch);
       recompute_nonfinite(in, out);
     } else if (!clean) {
       recompute_nonfinite(in, out);

@@ -98,17 +98,20 @@ class FftEngine {
   /// One unit on one worker; returns true (having stopped early) on a non-finite sample
   /// when `clean`.
   bool run_unit(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean) const;
+  /// A call's scratch buffers, one per worker (gather_pool_).
+  using Scratch = typename Pool<fft::Buffer<R>>::Lease;
   /// One unit shared by `nt` workers: every step split between them, the transform as
   /// batches of 1-D transforms along each axis (see Shared).
-  bool run_unit_shared(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean, int nt) const;
+  bool run_unit_shared(index_t unit, const View<const T>& in, const View<T>& out, Work& w, bool clean, int nt,
+                       const Scratch& scratch) const;
 
   /// One step of a transform split between workers: chunk j runs `reps` times its plan
   /// at buf + j * chunk_offset + rep * rep_offset (reals for row steps, complex else).
   /// With `gather` (a c2c step along an axis of large stride, FFTW_ESTIMATE plans): the
   /// step runs as `reps` blocks (rep_offset apart) of `stride` columns, `gather` columns
-  /// at a time copied into a worker's scratch (len rows of `gather` contiguous values),
-  /// transformed there by `plan` (`last_plan` for a last group of stride % gather
-  /// columns) and copied back.
+  /// at a time copied into the worker's scratch leased for the call (len rows of
+  /// `gather` contiguous values), transformed there by `plan` (`last_plan` for a last
+  /// group of stride % gather columns) and copied back.
   struct Step {
     std::shared_ptr<const fft::Batch> plan, last_plan;
     index_t chunks = 1, chunk_offset = 0, reps = 1, last_reps = 1, rep_offset = 0;
@@ -118,9 +121,10 @@ class FftEngine {
   struct Shared {
     int workers = 1;
     std::vector<Step> forward, backward;
-    std::vector<fft::Buffer<R>> scratch;  // a worker's gathered columns (when a step gathers)
+    std::size_t gather_reals = 0;  // a worker's scratch for gathered columns (0: no step gathers)
   };
-  void run_steps(const std::vector<Step>& steps, R* buf, int nt) const;
+  /// `scratch`: one buffer of Shared::gather_reals per worker, leased by the call.
+  void run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch) const;
   std::unique_ptr<Shared> make_shared_steps(int nt, fft::Effort effort) const;
 
   void recompute_nonfinite(const View<const T>& in, const View<T>& out) const;
@@ -135,6 +139,7 @@ class FftEngine {
   double out_bytes_ = 0;
   std::unique_ptr<Shared> shared_;  // real data, rank >= 2, fewer units than workers
   Pool<Work> pool_;  // transform buffers
+  Pool<fft::Buffer<R>> gather_pool_;  // the shared steps' gathered columns, a buffer per worker of a call
   std::function<bool(double)> prefer_direct_;
   bool streamed_output_ = false;
 };

@@ -232,8 +232,8 @@ std::optional<Factors<T>> factor(const Shape& shape, const T* kc, int max_terms)
     // Real factors symmetric to within 4 eps(T) of their largest value (a Gaussian's
     // singular vectors carry the long double SVD's rounding, ~1e-19) are made exactly
     // symmetric, so that their passes can fold the taps (separable/engine.cpp,
-    // fold_taps). The reconstruction check covers the change; should it fail, the
-    // factors are found again as they come (sym = false).
+    // fold_taps). The reconstruction check covers the change; should it fail, the r
+    // terms are found again as they come, and kept where they pass (sym = false).
     bool sym = !is_complex_v<T>;
     auto symmetrise = [&](std::vector<S>& v) {
       if constexpr (!is_complex_v<T>) {
@@ -287,12 +287,17 @@ std::optional<Factors<T>> factor(const Shape& shape, const T* kc, int max_terms)
       if (std::sqrt(tail[static_cast<std::size_t>(r)]) > tol) continue;  // r terms cannot be enough
       while (G.terms < r) add_term(G.terms);
       LD res = residual(G);
-      if (res > tol && sym) {  // (never seen) again without symmetrising
+      if (res > tol && sym) {  // again without symmetrising (never seen to pass)
+        Factors<T> kept = G;
         sym = false;
         G = Factors<T>{};
         G.kernel = shape;
         while (G.terms < r) add_term(G.terms);
         res = residual(G);
+        if (res > tol) {  // r terms are too few either way: on to r + 1, symmetrising
+          G = std::move(kept);
+          sym = true;
+        }
       }
       if (res <= tol) {
         best = G;
