@@ -1,9 +1,10 @@
 // fftw_columns: a stand-alone program (not built by meson) timing the outer-axis step of
 // a float 256 x 256 x 129 spectrum (the FFT engine's axis-0 c2c step for a 256^3 real
 // transform): 256-point transforms at a stride of 33024 values, FFTW_ESTIMATE, (a) as
-// strided batch plans over blocks of B columns (what the engine's steps do), (b) each
+// strided batch plans over blocks of B columns (what the engine's steps did), (b) each
 // block of B columns copied into a contiguous 256 x B scratch, transformed there and
-// copied back (ESTIMATE and MEASURE plans). BENCHMARKS.md, thirteenth session.
+// copied back (ESTIMATE and MEASURE plans; the engine's ESTIMATE steps do this since
+// 201a98d). BENCHMARKS.md, thirteenth and fourteenth sessions.
 //   g++ -O2 scripts/bench/fftw_columns.cpp -lfftw3f -o /tmp/fftw_columns && /tmp/fftw_columns
 #include <fftw3.h>
 #include <chrono>
