@@ -229,8 +229,9 @@ std::optional<Factors<T>> factor(const Shape& shape, const T* kc, int max_terms)
       if (a != s) rest_ext.push_back(ext[a]);
     Factors<T> G;
     G.kernel = shape;
-    // Real factors symmetric to within 4 eps(T) of their largest value (a Gaussian's
-    // singular vectors carry the long double SVD's rounding, ~1e-19) are made exactly
+    // Real factors symmetric to within 4 eps(T) of their largest value (those of a
+    // kernel symmetric only to an ulp, e.g. a Gaussian sampled on -3 + 0.2 i; an exactly
+    // symmetric Gaussian's come out exactly symmetric as they are) are made exactly
     // symmetric, so that their passes can fold the taps (separable/engine.cpp,
     // fold_taps). The reconstruction check covers the change; should it fail, the r
     // terms are found again as they come, and kept where they pass (sym = false).
