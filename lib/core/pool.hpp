@@ -28,6 +28,7 @@ class Pool {
     /// n objects (n <= max_workers), each passed to prepare(W&) (e.g. to size it).
     template <class Prepare>
     Lease(const Pool& pool, int n, Prepare&& prepare) : pool_(&pool) {
+      if (n <= 0) return;  // nothing leased: the pool's lock is not taken
       try {
         {
           std::lock_guard<std::mutex> lock(pool.mu_);
@@ -60,6 +61,7 @@ class Pool {
     int n_ = 0;
 
     void give_back() noexcept {  // within the capacity reserved above: no allocation
+      if (n_ == 0) return;
       std::lock_guard<std::mutex> lock(pool_->mu_);
       for (int i = 0; i < n_; ++i) pool_->free_.emplace_back(items_[static_cast<std::size_t>(i)]);
       n_ = 0;

@@ -45,6 +45,22 @@ std::vector<int> transform_axes(const Problem& pb) {
 constexpr index_t fft_gather_cols = 16;
 constexpr index_t fft_gather_stride = 1024;
 
+// Whether the c2c step along an axis of stride `stride` (complex values) gathers, when
+// planned with FFTW_ESTIMATE.
+bool gathers_at(index_t stride) { return stride >= fft_gather_stride; }
+
+// One worker's gather scratch, in complex values, for a transform whose spectrum has
+// complex extents C (the last axis halved): fft_gather_cols columns of the longest
+// gathered axis; 0 when no axis gathers.
+index_t gather_scratch_complex(const std::vector<index_t>& C) {
+  index_t stride = C.back(), longest = 0;
+  for (std::size_t i = C.size() - 1; i-- > 0;) {
+    if (gathers_at(stride)) longest = std::max(longest, C[i]);
+    stride *= C[i];
+  }
+  return longest * fft_gather_cols;
+}
+
 }  // namespace
 
 void transform_bytes(const std::vector<index_t>& F, std::size_t value_bytes, bool complex_data, std::size_t* spectrum,
@@ -141,12 +157,9 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     // One real transform shared between the workers (make_shared_steps): its c2c steps
     // of large stride gather columns into a scratch per worker.
     if (l.units == 1 && F.size() >= 2 && !complex_data) {
-      index_t stride = F.back() / 2 + 1, longest = 0;
-      for (std::size_t i = F.size() - 1; i-- > 0;) {
-        if (stride >= fft_gather_stride) longest = std::max(longest, F[i]);
-        stride *= F[i];
-      }
-      l.gather_bytes = static_cast<std::size_t>(longest * fft_gather_cols) * 2 * value_bytes;
+      std::vector<index_t> C = F;
+      C.back() = F.back() / 2 + 1;
+      l.gather_bytes = static_cast<std::size_t>(gather_scratch_complex(C)) * 2 * value_bytes;
     }
     l.predicted_cost = units * block_cost(F, l.block_bytes);
     return l;
@@ -386,6 +399,7 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
   const index_t align_complex = single ? 2 : 1;
   auto sh = std::make_unique<Shared>();
   sh->workers = nt;
+  if (effort == fft::Effort::Estimate) sh->gather_reals = 2 * static_cast<std::size_t>(gather_scratch_complex(C));
   auto chunked = [&](index_t total, index_t align) {
     index_t c = (total + nt - 1) / nt;
     c = (c + align - 1) / align * align;
@@ -415,7 +429,7 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
     for (std::size_t j = i + 1; j < r; ++j) stride *= C[j];
     for (std::size_t j = 0; j < i; ++j) outer *= C[j];
     const int F = static_cast<int>(C[i]);
-    const bool gather = effort == fft::Effort::Estimate && stride >= fft_gather_stride;
+    const bool gather = effort == fft::Effort::Estimate && gathers_at(stride);
     for (auto kind : {fft::Batch::C2C_FWD, fft::Batch::C2C_BWD}) {
       Step st;
       if (gather) {  // outer blocks of `stride` columns, fft_gather_cols at a time
@@ -428,7 +442,6 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
         st.plan = fft::batch(kind, F, static_cast<int>(B), static_cast<int>(B), 1, single, effort);
         st.last_plan = rest == 0 ? st.plan
                                  : fft::batch(kind, F, static_cast<int>(rest), static_cast<int>(rest), 1, single, effort);
-        sh->gather_reals = std::max(sh->gather_reals, static_cast<std::size_t>(2 * B * C[i]));
       } else if (outer >= nt && (C[i] * stride) % align_complex == 0) {  // whole blocks per worker
         const auto [c, chunks] = chunked(outer, 1);
         st.chunks = chunks;
