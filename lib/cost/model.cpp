@@ -138,9 +138,11 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
   double seconds = one_thread / speedup(threads, p) + (threads > 1 ? p.parallel_overhead : 0.0);
   const double bytes = fft_layout_bytes(l, std::max(1, r.workers));
   if (r.one_shot) {
-    // The kernel's spectrum: one forward transform of a block (half a pair), on one
-    // thread; every working byte is fresh memory; and the fixed cost of a call.
-    seconds += 0.5 * one_thread / static_cast<double>(l.units) + bytes * p.touch_byte + p.fft_call;
+    // The kernel's spectrum: one forward transform of a block (half a pair), split
+    // between the threads as the input's is when it is one shared transform (FftEngine),
+    // else on one thread; every working byte is fresh memory; and the fixed cost of a call.
+    const double spectrum_speedup = l.units == 1 ? speedup(threads, p) : 1.0;
+    seconds += 0.5 * one_thread / static_cast<double>(l.units) / spectrum_speedup + bytes * p.touch_byte + p.fft_call;
   }
   if (r.nonfinite > 0) {
     // The clean pass stops at a non-finite sample, everything is redone with those

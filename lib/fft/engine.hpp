@@ -124,6 +124,8 @@ class FftEngine {
     std::size_t gather_reals = 0;  // a worker's scratch for gathered columns (0: no step gathers)
   };
   /// `scratch`: one buffer of Shared::gather_reals per worker, leased by the call.
+  /// gather_scratch(nt): that lease for nt workers (none when no step gathers).
+  Scratch gather_scratch(int nt) const;
   void run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch) const;
   std::unique_ptr<Shared> make_shared_steps(int nt, fft::Effort effort) const;
 
