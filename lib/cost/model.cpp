@@ -138,11 +138,22 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
   double seconds = one_thread / speedup(threads, p) + (threads > 1 ? p.parallel_overhead : 0.0);
   const double bytes = fft_layout_bytes(l, std::max(1, r.workers));
   if (r.one_shot) {
-    // The kernel's spectrum: one forward transform of a block (half a pair), split
-    // between the threads as the input's is when it is one shared transform (FftEngine),
-    // else on one thread; every working byte is fresh memory; and the fixed cost of a call.
-    const double spectrum_speedup = l.units == 1 ? speedup(threads, p) : 1.0;
-    seconds += 0.5 * one_thread / static_cast<double>(l.units) / spectrum_speedup + bytes * p.touch_byte + p.fft_call;
+    // The kernel's spectrum: one forward transform of a block (half a pair); for one
+    // shared transform of rank >= 2 (real data) by its steps, split between the threads
+    // and skipping the rows and blocks of zeros (FftEngine::kernel_forward): the step
+    // along axis i only where the axes before it lie within the kernel, the axes' steps
+    // weighed alike. Else on one thread, whole. Every working byte is fresh memory; and
+    // the fixed cost of a call.
+    double spectrum = 0.5 * one_thread / static_cast<double>(l.units);
+    if (l.units == 1 && !r.complex_data && l.axes.size() >= 2) {
+      double part = 0, within = 1;
+      for (const auto& a : l.axes) {
+        part += within;
+        within *= std::min(1.0, static_cast<double>(r.pb.kernel[a.axis]) / static_cast<double>(a.F));
+      }
+      spectrum *= part / static_cast<double>(l.axes.size()) / speedup(threads, p);
+    }
+    seconds += spectrum + bytes * p.touch_byte + p.fft_call;
   }
   if (r.nonfinite > 0) {
     // The clean pass stops at a non-finite sample, everything is redone with those

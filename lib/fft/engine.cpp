@@ -385,8 +385,7 @@ FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout l
   // plan (one thread, FFTW_ESTIMATE) it had taken 0.26 s of a 0.44 s one-shot call on
   // float 256^3 valid 17^3 here, whose execute takes 0.17 s.
   if (shared_) {
-    const int share = std::min(max_threads(workers), shared_->workers);
-    run_steps(shared_->forward, s, share, gather_scratch(share));
+    kernel_forward(s, std::min(max_threads(workers), shared_->workers));
   } else {
     tr_->forward(s);
   }
@@ -423,6 +422,7 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
     for (auto kind : {fft::Batch::R2C, fft::Batch::C2R}) {
       Step st;
       st.reals = true;
+      st.axis = r - 1;
       st.chunks = chunks;
       st.chunk_offset = c * row_len;
       st.plan = fft::batch(kind, F, static_cast<int>(c), 1, static_cast<int>(H), single, effort);
@@ -440,6 +440,7 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
     const bool gather = effort == fft::Effort::Estimate && gathers_at(stride);
     for (auto kind : {fft::Batch::C2C_FWD, fft::Batch::C2C_BWD}) {
       Step st;
+      st.axis = i;
       if (gather) {  // outer blocks of `stride` columns, fft_gather_cols at a time
         const index_t B = fft_gather_cols, rest = stride % B;
         st.gather = B;
@@ -489,12 +490,60 @@ typename FftEngine<T>::Scratch FftEngine<T>::gather_scratch(int nt) const {
 }
 
 template <class T>
-void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch) const {
+void FftEngine<T>::kernel_forward(R* buf, int nt) const {
+  const std::size_t r = lay_.axes.size();
+  std::vector<index_t> C(r), K(r);
+  for (std::size_t i = 0; i < r; ++i) {
+    C[i] = (i + 1 == r) ? lay_.axes[i].F / 2 + 1 : lay_.axes[i].F;
+    K[i] = pb_.kernel[lay_.axes[i].axis];
+  }
+  const index_t H = C[r - 1];
+  const Scratch scratch = gather_scratch(nt);
+  // The rows along the last axis: only those within the kernel hold data, K[r - 2]
+  // consecutive ones for each index within it on the axes before. A float row offset
+  // must keep 16-byte alignment (FFTW's new-array execute): with an odd H and an odd
+  // extent before, some would not, and every row is transformed instead.
+  const bool single = std::is_same_v<R, float>;
+  if (single && H % 2 == 1 && r > 2 && C[r - 2] % 2 == 1) {
+    run_steps(shared_->forward, buf, nt, scratch);
+    return;
+  }
+  const auto rows = fft::batch(fft::Batch::R2C, static_cast<int>(lay_.axes[r - 1].F), static_cast<int>(K[r - 2]), 1,
+                               static_cast<int>(H), single, fft::Effort::Estimate);
+  index_t runs = 1;
+  for (std::size_t j = 0; j + 2 < r; ++j) runs *= K[j];
+  for_each_slice(runs, nt, [&](index_t run, int) {
+    index_t row0 = 0, mult = 1;
+    for (std::size_t j = r - 2; j-- > 0;) {
+      mult *= C[j + 1];
+      row0 += (run % K[j]) * mult;
+      run /= K[j];
+    }
+    rows->execute(buf + 2 * H * row0);
+  });
+  const std::vector<Step> c2c(shared_->forward.begin() + 1, shared_->forward.end());
+  run_steps(c2c, buf, nt, scratch, K);
+}
+
+template <class T>
+void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch,
+                             const std::vector<index_t>& nonzero) const {
+  // Outer block b (C order over the axes before st.axis) holds only zeros.
+  auto zeros = [&](const Step& st, index_t b) {
+    if (nonzero.empty()) return false;
+    for (std::size_t j = st.axis; j-- > 0;) {
+      const index_t Cj = lay_.axes[j].F;  // j < st.axis < last: complex extent = F
+      if (b % Cj >= nonzero[j]) return true;
+      b /= Cj;
+    }
+    return false;
+  };
   for (const Step& st : steps) {
     if (st.gather > 0) {
       const index_t B = st.gather, groups = (st.stride + B - 1) / B;
       const std::size_t row = static_cast<std::size_t>(2 * st.stride);  // reals from one row of the axis to the next
       for_each_slice(st.reps * groups, nt, [&](index_t item, int worker) {
+        if (zeros(st, item / groups)) return;
         const index_t g = item % groups, w = std::min(B, st.stride - g * B);
         R* const base = buf + 2 * ((item / groups) * st.rep_offset + g * B);
         R* const s = scratch[worker].data.get();
@@ -511,6 +560,8 @@ void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt, con
       const index_t reps = last ? st.last_reps : st.reps;
       for (index_t k = 0; k < reps; ++k) {
         const index_t off = j * st.chunk_offset + k * st.rep_offset;  // reals or complex values
+        // c2c steps: rep_offset is one outer block; chunks are whole blocks or columns within one.
+        if (!st.reals && zeros(st, off / st.rep_offset)) continue;
         plan.execute(buf + (st.reals ? off : 2 * off));
       }
     });

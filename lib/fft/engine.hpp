@@ -117,6 +117,7 @@ class FftEngine {
     index_t chunks = 1, chunk_offset = 0, reps = 1, last_reps = 1, rep_offset = 0;
     bool reals = false;
     index_t gather = 0, len = 0, stride = 0;
+    std::size_t axis = 0;  // the transform axis it runs along
   };
   struct Shared {
     int workers = 1;
@@ -125,8 +126,15 @@ class FftEngine {
   };
   /// `scratch`: one buffer of Shared::gather_reals per worker, leased by the call.
   /// gather_scratch(nt): that lease for nt workers (none when no step gathers).
+  /// With `nonzero` (an extent per transform axis): the data is zero outside
+  /// [0, nonzero[i]) on every axis not yet transformed, and the c2c steps skip the outer
+  /// blocks that lie there (they stay zero).
   Scratch gather_scratch(int nt) const;
-  void run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch) const;
+  void run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch,
+                 const std::vector<index_t>& nonzero = {}) const;
+  /// The kernel's spectrum in buf (the kernel at [0, M) of each transform axis, zeros
+  /// elsewhere) by the shared steps, skipping rows and blocks of zeros.
+  void kernel_forward(R* buf, int nt) const;
   std::unique_ptr<Shared> make_shared_steps(int nt, fft::Effort effort) const;
 
   void recompute_nonfinite(const View<const T>& in, const View<T>& out) const;
