@@ -316,20 +316,24 @@ TEST_CASE("a plan whose transform gathers columns: executed from 6 threads at on
 TEST_CASE_TEMPLATE("the kernel's spectrum skips its rows and blocks of zeros: 2-D to 4-D, odd row offsets in float",
                    T, float, double) {
   // A Plan transforms the kernel by the shared steps, transforming only the rows and
-  // outer blocks that hold kernel values (FftEngine::kernel_forward). 6 x 5 x 14 full
-  // with 3 x 3 x 7 is transformed as 8 x 7 x 20: spectrum rows of 11 complex values, so
-  // in float a run of rows starting at an odd row is not 16-byte aligned, and every row
-  // is transformed instead. The others: kernels small against the transform, rows
-  // pruned, the gathered middle axis (6 x 5 x 2100, Estimate) and a 4-D transform.
+  // outer blocks that hold kernel values (FftEngine::kernel_forward). 5 x 5 x 2100 full
+  // with 3 x 3 x 9 is transformed as 7 x 7 x 2160 (spectrum rows of 1081 complex
+  // values): under Estimate every c2c step gathers, and in float a run of rows starting
+  // at an odd row would not be 16-byte aligned, so every row is transformed instead.
+  // 2 x 9 x 30 with 2 x 3 x 5 (3 x 12 x 36) on 4 threads splits each block's columns
+  // between the workers. The others: kernels small against the transform, rows pruned,
+  // the gathered middle axis (6 x 5 x 2100, Estimate) and a 4-D transform.
   std::mt19937_64 rng(77);
-  const std::pair<Shape, Shape> cases[] = {{Shape{6, 5, 14}, Shape{3, 3, 7}},
+  const std::pair<Shape, Shape> cases[] = {{Shape{5, 5, 2100}, Shape{3, 3, 9}},
+                                           {Shape{6, 5, 14}, Shape{3, 3, 7}},
+                                           {Shape{2, 9, 30}, Shape{2, 3, 5}},
                                            {Shape{30, 41}, Shape{5, 9}},
                                            {Shape{12, 20, 16}, Shape{3, 5, 4}},
                                            {Shape{6, 5, 2100}, Shape{3, 2, 9}},
                                            {Shape{5, 6, 7, 8}, Shape{2, 3, 2, 3}}};
   for (const auto& [xs, ks] : cases)
     for (auto planning : {autoconv::Planning::Estimate, autoconv::Planning::Measure})
-      for (int threads : {1, 2}) {
+      for (int threads : {1, 2, 4}) {
         if (planning == autoconv::Planning::Measure && xs[xs.rank() - 1] > 1000) continue;  // planning time
         const auto x = random_array<T>(xs, rng);
         const auto k = random_array<T>(ks, rng);

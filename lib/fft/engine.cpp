@@ -505,7 +505,7 @@ void FftEngine<T>::kernel_forward(R* buf, int nt) const {
   // extent before, some would not, and every row is transformed instead.
   const bool single = std::is_same_v<R, float>;
   if (single && H % 2 == 1 && r > 2 && C[r - 2] % 2 == 1) {
-    run_steps(shared_->forward, buf, nt, scratch);
+    run_steps(shared_->forward, buf, nt, scratch, K);  // the c2c steps still skip zeros
     return;
   }
   const auto rows = fft::batch(fft::Batch::R2C, static_cast<int>(lay_.axes[r - 1].F), static_cast<int>(K[r - 2]), 1,
