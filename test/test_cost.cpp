@@ -136,6 +136,31 @@ TEST_CASE("threads: Direct shares its slabs, a single 1-D transform does not, so
   }
 }
 
+TEST_CASE("one real transform: priced on the threads only where the engine can split its steps") {
+  // 8 x 5 x 6 full with 3 x 3 x 3 is transformed as 10 x 7 x 8 (a spectrum of 10 x 7 x 5
+  // complex values). The axis-1 step's blocks of 7 x 5 complex values start at odd
+  // offsets; in float FFTW's 16-byte alignment rules out splitting them between workers,
+  // so one FFTW plan runs the transform on one thread (fft_shared_steps), and the model
+  // says so. In double the steps split. Under Estimate, whole blocks per worker.
+  for (bool one_shot : {false, true}) {
+    auto detail = [&](auto zero) {
+      using T = decltype(zero);
+      Options o;
+      o.threads = 2;
+      o.planning = one_shot ? autoconv::Planning::Estimate : autoconv::Planning::Measure;
+      cost::Request r = cost::make_request<T>(
+          autoconv::detail::make_problem(autoconv::Operation::Convolve, Shape{8, 5, 6}, Shape{3, 3, 3}, Mode::Full), o);
+      r.workers = 2;
+      return cost::predict(r, Method::FFT, cost::builtin_profile()).detail;
+    };
+    const std::string f = detail(0.0f), d = detail(0.0);
+    CAPTURE(f);
+    CAPTURE(d);
+    CHECK(f.find("transform 10x7x8, 1 block, 1 thread") != std::string::npos);
+    CHECK(d.find("transform 10x7x8, 1 block, 2 threads") != std::string::npos);
+  }
+}
+
 TEST_CASE("built-in constants: the running CPU's, both named, neither a profile path") {
   // Zen 4 (AMD family 19h with AVX-512) gets its own measured constants; every other CPU
   // the reference machine's. Their direct multiply-add rates differ by about 2x (one

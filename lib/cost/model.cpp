@@ -128,11 +128,15 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
                       (l.units > 1 ? p.blocks_scale[ai] : p.fft_scale[ai]);
   const double one_thread = l.predicted_cost * unit;
   // Threads share blocks (units); one big real transform of rank >= 2 is split by
-  // axis instead; a single 1-D or complex transform runs on one thread.
+  // axis instead (where the engine can: fft_shared_steps); a single 1-D or complex
+  // transform, or one the steps cannot split, runs on one thread. One-shot calls plan
+  // with FFTW_ESTIMATE (Planning::Estimate counts as one-shot), reused ones measure.
+  const bool shared = fft_shared_steps(l, r.complex_data, r.real_bytes == 4,
+                                       r.one_shot ? fft::Effort::Estimate : fft::Effort::Measure);
   int threads = 1;
   if (l.units > 1)
     threads = resolve_threads(r.workers, l.units, l.predicted_cost);
-  else if (!r.complex_data && l.axes.size() >= 2)
+  else if (shared)
     threads = std::max(1, r.workers);
   threads = std::min(threads, std::max(1, r.workers));
   double seconds = one_thread / speedup(threads, p) + (threads > 1 ? p.parallel_overhead : 0.0);
@@ -145,7 +149,7 @@ Candidate fft_candidate(const Request& r, Method m, const Profile& p, double bea
     // weighed alike. Else on one thread, whole. Every working byte is fresh memory; and
     // the fixed cost of a call.
     double spectrum = 0.5 * one_thread / static_cast<double>(l.units);
-    if (l.units == 1 && !r.complex_data && l.axes.size() >= 2) {
+    if (shared) {
       double part = 0, within = 1;
       for (const auto& a : l.axes) {
         part += within;

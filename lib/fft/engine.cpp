@@ -45,6 +45,13 @@ std::vector<int> transform_axes(const Problem& pb) {
 constexpr index_t fft_gather_cols = 16;
 constexpr index_t fft_gather_stride = 1024;
 
+// The transform lengths of a layout, axis by axis.
+std::vector<index_t> lengths(const FftLayout& l) {
+  std::vector<index_t> F;
+  for (const auto& a : l.axes) F.push_back(a.F);
+  return F;
+}
+
 // Whether the c2c step along an axis of stride `stride` (complex values) gathers, when
 // planned with FFTW_ESTIMATE.
 bool gathers_at(index_t stride) { return stride >= fft_gather_stride; }
@@ -62,6 +69,28 @@ index_t gather_scratch_complex(const std::vector<index_t>& C) {
 }
 
 }  // namespace
+
+std::vector<index_t> spectrum_extents(const std::vector<index_t>& F, bool complex_data) {
+  std::vector<index_t> C = F;
+  if (!complex_data && !C.empty()) C.back() = C.back() / 2 + 1;
+  return C;
+}
+
+bool fft_shared_steps(const FftLayout& l, bool complex_data, bool single, fft::Effort effort) {
+  const std::size_t r = l.axes.size();
+  if (complex_data || l.units != 1 || r < 2) return false;
+  const std::vector<index_t> C = spectrum_extents(lengths(l), false);
+  // make_shared_steps' c2c step along axis i: stride = prod C[j > i], outer = prod C[j < i].
+  index_t stride = C[r - 1];
+  for (std::size_t i = r - 1; i-- > 0;) {
+    index_t outer = 1;
+    for (std::size_t j = 0; j < i; ++j) outer *= C[j];
+    const bool gather = effort == fft::Effort::Estimate && gathers_at(stride);
+    if (single && !gather && outer > 1 && (C[i] * stride) % 2 != 0) return false;
+    stride *= C[i];
+  }
+  return true;
+}
 
 void transform_bytes(const std::vector<index_t>& F, std::size_t value_bytes, bool complex_data, std::size_t* spectrum,
                      std::size_t* block) {
@@ -156,11 +185,8 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
     l.units = static_cast<index_t>(units);
     // One real transform shared between the workers (make_shared_steps): its c2c steps
     // of large stride gather columns into a scratch per worker.
-    if (l.units == 1 && F.size() >= 2 && !complex_data) {
-      std::vector<index_t> C = F;
-      C.back() = F.back() / 2 + 1;
-      l.gather_bytes = static_cast<std::size_t>(gather_scratch_complex(C)) * 2 * value_bytes;
-    }
+    if (l.units == 1 && F.size() >= 2 && !complex_data)
+      l.gather_bytes = static_cast<std::size_t>(gather_scratch_complex(spectrum_extents(F, false))) * 2 * value_bytes;
     l.predicted_cost = units * block_cost(F, l.block_bytes);
     return l;
   };
@@ -379,7 +405,8 @@ FftEngine<T>::FftEngine(const Problem& pb, const std::vector<T>& kc, FftLayout l
   // (2160^2 r2c*c2r: 60 vs 86 ms), and FFTW's threads gained nothing (see above).
   // A 1-D transform, or complex data, stays one FFTW plan.
   if constexpr (!cplx) {
-    if (lay_.units == 1 && r >= 2) shared_ = make_shared_steps(std::max(workers, 1), effort);
+    if (fft_shared_steps(lay_, false, std::is_same_v<R, float>, effort))
+      shared_ = make_shared_steps(std::max(workers, 1), effort);
   }
   // The kernel's transform takes the same steps as the input's. Through FFTW's own
   // plan (one thread, FFTW_ESTIMATE) it had taken 0.26 s of a 0.44 s one-shot call on
@@ -398,8 +425,7 @@ template <class T>
 std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(int nt, fft::Effort effort) const {
   const bool single = std::is_same_v<R, float>;
   const std::size_t r = lay_.axes.size();
-  std::vector<index_t> C(r);  // complex extents of the spectrum
-  for (std::size_t i = 0; i < r; ++i) C[i] = (i + 1 == r) ? lay_.axes[i].F / 2 + 1 : lay_.axes[i].F;
+  const std::vector<index_t> C = spectrum_extents(lengths(lay_), false);
   const index_t H = C[r - 1], row_len = 2 * H;
   // FFTW's new-array execute needs the planned 16-byte alignment: offsets must be
   // whole multiples of 16 bytes (an even count of single-precision complex values).
@@ -453,6 +479,7 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
                                  : fft::batch(kind, F, static_cast<int>(rest), static_cast<int>(rest), 1, single, effort);
       } else if (outer >= nt && (C[i] * stride) % align_complex == 0) {  // whole blocks per worker
         const auto [c, chunks] = chunked(outer, 1);
+        st.blocks = true;
         st.chunks = chunks;
         st.reps = c;
         st.last_reps = outer - (chunks - 1) * c;
@@ -461,8 +488,9 @@ std::unique_ptr<typename FftEngine<T>::Shared> FftEngine<T>::make_shared_steps(i
         st.plan = st.last_plan =
             fft::batch(kind, F, static_cast<int>(stride), static_cast<int>(stride), 1, single, effort);
       } else {  // the transforms of each block split between workers
+        // Misaligned block starts (C[i] * stride odd in float) with outer > 1 cannot
+        // happen here: fft_shared_steps refuses them.
         const auto [c, chunks] = chunked(stride, align_complex);
-        if ((C[i] * stride) % align_complex != 0 && outer > 1) return nullptr;
         st.chunks = chunks;
         st.reps = st.last_reps = outer;
         st.rep_offset = C[i] * stride;
@@ -492,11 +520,9 @@ typename FftEngine<T>::Scratch FftEngine<T>::gather_scratch(int nt) const {
 template <class T>
 void FftEngine<T>::kernel_forward(R* buf, int nt) const {
   const std::size_t r = lay_.axes.size();
-  std::vector<index_t> C(r), K(r);
-  for (std::size_t i = 0; i < r; ++i) {
-    C[i] = (i + 1 == r) ? lay_.axes[i].F / 2 + 1 : lay_.axes[i].F;
-    K[i] = pb_.kernel[lay_.axes[i].axis];
-  }
+  const std::vector<index_t> C = spectrum_extents(lengths(lay_), false);
+  std::vector<index_t> K(r);
+  for (std::size_t i = 0; i < r; ++i) K[i] = pb_.kernel[lay_.axes[i].axis];
   const index_t H = C[r - 1];
   const Scratch scratch = gather_scratch(nt);
   // The rows along the last axis: only those within the kernel hold data, K[r - 2]
@@ -538,19 +564,35 @@ void FftEngine<T>::run_steps(const std::vector<Step>& steps, R* buf, int nt, con
     }
     return false;
   };
+  // The outer blocks of a step that hold data (all of them without `nonzero`).
+  auto live_blocks = [&](const Step& st, index_t total) {
+    std::vector<index_t> live;
+    for (index_t b = 0; b < total; ++b)
+      if (!zeros(st, b)) live.push_back(b);
+    return live;
+  };
   for (const Step& st : steps) {
     if (st.gather > 0) {
       const index_t B = st.gather, groups = (st.stride + B - 1) / B;
       const std::size_t row = static_cast<std::size_t>(2 * st.stride);  // reals from one row of the axis to the next
-      for_each_slice(st.reps * groups, nt, [&](index_t item, int worker) {
-        if (zeros(st, item / groups)) return;
+      const std::vector<index_t> live = nonzero.empty() ? std::vector<index_t>{} : live_blocks(st, st.reps);
+      const index_t blocks = nonzero.empty() ? st.reps : static_cast<index_t>(live.size());
+      for_each_slice(blocks * groups, nt, [&](index_t item, int worker) {
+        const index_t blk = nonzero.empty() ? item / groups : live[static_cast<std::size_t>(item / groups)];
         const index_t g = item % groups, w = std::min(B, st.stride - g * B);
-        R* const base = buf + 2 * ((item / groups) * st.rep_offset + g * B);
+        R* const base = buf + 2 * (blk * st.rep_offset + g * B);
         R* const s = scratch[worker].data.get();
         const std::size_t n = static_cast<std::size_t>(2 * w);
         for (index_t t = 0; t < st.len; ++t) std::memcpy(s + t * 2 * w, base + t * row, n * sizeof(R));
         (w == B ? *st.plan : *st.last_plan).execute(s);
         for (index_t t = 0; t < st.len; ++t) std::memcpy(base + t * row, s + t * 2 * w, n * sizeof(R));
+      });
+      continue;
+    }
+    if (st.blocks && !nonzero.empty()) {  // the blocks left, shared out afresh (one plan for all)
+      const std::vector<index_t> live = live_blocks(st, (st.chunks - 1) * st.reps + st.last_reps);
+      for_each_slice(static_cast<index_t>(live.size()), nt, [&](index_t b, int) {
+        st.plan->execute(buf + 2 * live[static_cast<std::size_t>(b)] * st.rep_offset);
       });
       continue;
     }

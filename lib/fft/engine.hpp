@@ -58,6 +58,18 @@ FftLayout fft_layout(const Problem& pb, Method method, std::size_t value_bytes, 
 /// shared between the workers a scratch each for gathered columns (gather_bytes).
 double fft_layout_bytes(const FftLayout& l, int threads);
 
+/// The complex extents of a transform of lengths `F`: F itself for complex data; for
+/// real data the last axis halved (F / 2 + 1), as its spectrum holds them.
+std::vector<index_t> spectrum_extents(const std::vector<index_t>& F, bool complex_data);
+/// Whether an FftEngine runs layout `l`'s transform as shared steps (make_shared_steps:
+/// batches of 1-D transforms along each axis, every step split between the workers,
+/// the kernel's spectrum too). That takes one real transform (l.units == 1) of rank >= 2,
+/// and in single precision c2c steps that can keep FFTW's 16-byte alignment: a step
+/// that splits each outer block's columns between the workers (not gathered, see
+/// engine.cpp) needs an even C[i] x stride when there are several blocks. Otherwise one
+/// FFTW plan runs the transform on one thread. The cost model prices the threads by it.
+bool fft_shared_steps(const FftLayout& l, bool complex_data, bool single, fft::Effort effort);
+
 template <class T>
 class FftEngine {
  public:
@@ -118,18 +130,21 @@ class FftEngine {
     bool reals = false;
     index_t gather = 0, len = 0, stride = 0;
     std::size_t axis = 0;  // the transform axis it runs along
+    bool blocks = false;   // c2c: each chunk runs whole outer blocks (reps of them), one plan
   };
   struct Shared {
     int workers = 1;
     std::vector<Step> forward, backward;
     std::size_t gather_reals = 0;  // a worker's scratch for gathered columns (0: no step gathers)
   };
-  /// `scratch`: one buffer of Shared::gather_reals per worker, leased by the call.
-  /// gather_scratch(nt): that lease for nt workers (none when no step gathers).
-  /// With `nonzero` (an extent per transform axis): the data is zero outside
-  /// [0, nonzero[i]) on every axis not yet transformed, and the c2c steps skip the outer
-  /// blocks that lie there (they stay zero).
+  /// gather_scratch(nt): one buffer of Shared::gather_reals per worker, leased by the
+  /// call (none when no step gathers).
   Scratch gather_scratch(int nt) const;
+  /// Runs `steps` on buf with nt workers; `scratch` from gather_scratch. With `nonzero`
+  /// (an extent per transform axis): the data is zero outside [0, nonzero[i]) on every
+  /// axis not yet transformed, and the c2c steps skip the outer blocks that lie there
+  /// (they stay zero), the workers sharing the blocks left (those lie together at the
+  /// front: split as the chunks are, they fell to one worker). Allocates only with `nonzero`.
   void run_steps(const std::vector<Step>& steps, R* buf, int nt, const Scratch& scratch,
                  const std::vector<index_t>& nonzero = {}) const;
   /// The kernel's spectrum in buf (the kernel at [0, M) of each transform axis, zeros
