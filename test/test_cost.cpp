@@ -141,23 +141,30 @@ TEST_CASE("one real transform: priced on the threads only where the engine can s
   // complex values). The axis-1 step's blocks of 7 x 5 complex values start at odd
   // offsets; in float FFTW's 16-byte alignment rules out splitting them between workers,
   // so one FFTW plan runs the transform on one thread (fft_shared_steps), and the model
-  // says so. In double the steps split. Under Estimate, whole blocks per worker.
+  // says so. In double the steps split. 5 x 5 x 2100 with 3 x 3 x 9 (7 x 7 x 2160, rows
+  // of 1081 complex values): under Estimate (one-shot) the axis-1 step gathers its
+  // columns and splits in float too; under Measure (a reused plan) it would split each
+  // block's odd 7 x 1081 columns, and runs on one thread.
   for (bool one_shot : {false, true}) {
-    auto detail = [&](auto zero) {
+    auto detail = [&](auto zero, const Shape& xs, const Shape& ks) {
       using T = decltype(zero);
       Options o;
       o.threads = 2;
       o.planning = one_shot ? autoconv::Planning::Estimate : autoconv::Planning::Measure;
       cost::Request r = cost::make_request<T>(
-          autoconv::detail::make_problem(autoconv::Operation::Convolve, Shape{8, 5, 6}, Shape{3, 3, 3}, Mode::Full), o);
+          autoconv::detail::make_problem(autoconv::Operation::Convolve, xs, ks, Mode::Full), o);
       r.workers = 2;
       return cost::predict(r, Method::FFT, cost::builtin_profile()).detail;
     };
-    const std::string f = detail(0.0f), d = detail(0.0);
+    const std::string f = detail(0.0f, Shape{8, 5, 6}, Shape{3, 3, 3}), d = detail(0.0, Shape{8, 5, 6}, Shape{3, 3, 3});
+    const std::string g = detail(0.0f, Shape{5, 5, 2100}, Shape{3, 3, 9});
     CAPTURE(f);
     CAPTURE(d);
+    CAPTURE(g);
     CHECK(f.find("transform 10x7x8, 1 block, 1 thread") != std::string::npos);
     CHECK(d.find("transform 10x7x8, 1 block, 2 threads") != std::string::npos);
+    CHECK(g.find(one_shot ? "transform 7x7x2160, 1 block, 2 threads" : "transform 7x7x2160, 1 block, 1 thread") !=
+          std::string::npos);
   }
 }
 

@@ -977,14 +977,17 @@ TEST_CASE_TEMPLATE("2-D, one term: rows read straight from the input", T, float,
   // vector (its blocks of 16 columns do not fit: one column at a time), fewer rows than
   // taps, a kernel almost as wide as the input (most columns border columns), several
   // column chunks with a narrow last one, rows a whole number of cache lines apart (its
-  // blocks then start on a line), and every kernel length below 8 on either axis (its
-  // blocks then hold all the taps at once: vtile_short).
+  // blocks then start on a line), every kernel length below 8 on either axis (its
+  // blocks then hold all the taps at once: vtile_short), and 16 or 17 on axis 0.
   const P problems[] = {{Shape{37, 263}, 9, 8},  {Shape{50, 20}, 5, 13}, {Shape{19, 17}, 3, 8},
                         {Shape{70, 530}, 17, 31}, {Shape{21, 9}, 8, 8},  {Shape{40, 17}, 12, 9},
                         {Shape{10, 300}, 25, 10}, {Shape{45, 50}, 8, 40}, {Shape{33, 1030}, 8, 8},
                         {Shape{40, 320}, 9, 11},  {Shape{37, 263}, 3, 3}, {Shape{50, 40}, 2, 5},
                         {Shape{30, 200}, 7, 2},   {Shape{21, 9}, 5, 4},   {Shape{33, 1030}, 6, 7},
                         {Shape{40, 320}, 4, 6},   {Shape{18, 16}, 2, 2},  {Shape{17, 100}, 11, 3},
+                        // 16 and 17 taps on axis 0: its block of 16 rows (vtile_col on
+                        // AVX-512) with one and two rows in its middle loop.
+                        {Shape{45, 200}, 16, 9},  {Shape{29, 72}, 17, 5},
                         // Folded: odd and even, the chunks' edges, a width near the kernel's.
                         {Shape{37, 263}, 9, 31, true}, {Shape{50, 20}, 5, 13, true}, {Shape{70, 530}, 17, 8, true},
                         {Shape{33, 1030}, 8, 40, true}, {Shape{21, 9}, 3, 9, true}};

@@ -1087,7 +1087,8 @@ void plane_group(const PlaneGroup<T>& pg, const Tick& tick = {}) {
       buf[(p - blo) * G + q] = acc;
     }
   };
-  // The first pass, padded columns [j, j + 16) (in order in the input): two vtile of 8 rows.
+  // The first pass, padded columns [j, j + 16) (in order in the input): one vtile_col of
+  // the 16 rows per vector (AVX-512, M0 >= 16), else two vtile of 8 rows.
   auto vblock = [&](index_t j) {
     const index_t x0 = tab[j];
     // The lines this block's rows read 4 lines ahead, into L2 (measured on
