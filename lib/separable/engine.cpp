@@ -420,30 +420,39 @@ __attribute__((flatten)) void vtile_fold_regs(const Row& row, const R* k, index_
 // against 0.030-0.031; 256^3 / 19^3 (plane_group's axis-1 pass) double 0.069-0.089
 // against 0.074-0.079 (fastest 0.069 against 0.073), float 0.039-0.040 against 0.042-0.050.
 // Each output is the same sequential sum over m = 0 .. M-1 as vtile_regs'. The empty asm
-// hides that row t + 1's taps are row t's shifted: without it GCC carried them from row
-// to row in registers and spilled.
+// (`taps`) hides that row t + 1's taps are row t's shifted: without it GCC carried them
+// from row to row in registers and spilled (in the loop, and for -march=skylake-avx512
+// in the unrolled first and last rows too: 258-287 zmm moves to and from the stack per
+// instance, scripts/check_spills.py).
 template <int Rb, class V, class R, class Row, class Put>
 __attribute__((flatten)) void vtile_col(const Row& row, const R* k, index_t M, const Put& put) {
   V a[Rb];
   unroll<Rb>([&](auto r) { a[r] = V{}; });
+  // Row t's taps k[t - r], read through a pointer GCC cannot follow from row to row.
+  const auto taps = [&](index_t t) {
+    const R* kt = k + t;
+    asm("" : "+r"(kt));
+    return kt;
+  };
   unroll<Rb - 1>([&](auto tc) {
     constexpr int t = tc;
     const V x = vload<V>(row(t));
+    const R* kt = taps(t);
     unroll<Rb>([&](auto r) {
-      if constexpr (r <= t) a[r] += splat<V>(k[t - r]) * x;
+      if constexpr (r <= t) a[r] += splat<V>(kt[-static_cast<index_t>(r)]) * x;
     });
   });
   for (index_t t = Rb - 1; t < M; ++t) {
     const V x = vload<V>(row(t));
-    const R* kt = k + t;
-    asm("" : "+r"(kt));
+    const R* kt = taps(t);
     unroll<Rb>([&](auto r) { a[r] += splat<V>(kt[-static_cast<index_t>(r)]) * x; });
   }
   unroll<Rb - 1>([&](auto tc) {
     constexpr int d = tc;
     const V x = vload<V>(row(M + d));
+    const R* kt = taps(M + d);
     unroll<Rb>([&](auto r) {
-      if constexpr (r > d) a[r] += splat<V>(k[M + d - r]) * x;
+      if constexpr (r > d) a[r] += splat<V>(kt[-static_cast<index_t>(r)]) * x;
     });
   });
   unroll<Rb>([&](auto r) { put(r, a[r]); });
